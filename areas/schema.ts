@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * Settings of one WorkWell area (one Integrated Care System, one deployed stack).
+ * Every per-area difference lives here as validated data; code never branches on the area.
+ */
+
+export const workSituations = [
+  'in_work_struggling',
+  'on_sick_leave',
+  'at_risk_of_losing_work',
+  'out_of_work',
+] as const;
+export const WorkSituation = z.enum(workSituations);
+export type WorkSituation = z.infer<typeof WorkSituation>;
+
+export const conditionCategories = [
+  'mental_health',
+  'musculoskeletal',
+  'long_term_condition',
+  'neurological',
+  'sensory',
+  'learning_disability',
+  'other',
+] as const;
+export const ConditionCategory = z.enum(conditionCategories);
+export type ConditionCategory = z.infer<typeof ConditionCategory>;
+
+/** What triage does with a referral that hits an exclusion. */
+export const ExclusionAction = z.enum(['not_eligible', 'needs_review']);
+
+const slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by hyphens');
+const postcodeDistrict = z
+  .string()
+  .regex(/^[A-Z]{1,2}[0-9][0-9A-Z]?$/, 'an outward postcode district such as S1 or LS10');
+const odsPracticeCode = z.string().regex(/^[A-Z][0-9]{5}$/, 'a GP practice ODS code such as C88001');
+const hours = z.number().positive();
+
+export const SignpostSchema = z.strictObject({
+  id: slug,
+  name: z.string().min(1),
+  url: z.url(),
+  description: z.string().min(1),
+});
+export type Signpost = z.infer<typeof SignpostSchema>;
+
+export const AreaSettingsSchema = z.strictObject({
+  slug,
+  /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
+  shortSlug: slug.max(24).optional(),
+  name: z.string().min(1),
+  /** Where the settings came from: the area's published criteria, or defaults to be confirmed. */
+  settingsSource: z.enum(['published', 'default']),
+  aws: z.strictObject({
+    region: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/).default('eu-west-2'),
+    account: z.string().regex(/^\d{12}$/).optional(),
+  }),
+  timeZone: z.string().default('Europe/London'),
+  eligibility: z.strictObject({
+    minAge: z.number().int().min(16),
+    maxAge: z.number().int().max(120).optional(),
+    /** The person must live in one of these districts or be registered with one of these practices. */
+    postcodeDistricts: z.array(postcodeDistrict).min(1),
+    gpPracticeCodes: z.array(odsPracticeCode).default([]),
+    situations: z.array(WorkSituation).min(1),
+    /** Out of work for longer than this is outside the service (long-term unemployed). */
+    maxWeeksOutOfWork: z.number().int().positive(),
+    exclusions: z.strictObject({
+      complexNeeds: ExclusionAction,
+      immediateRisk: ExclusionAction,
+    }),
+    /** Conditions the area focuses on; other conditions go to review rather than straight in. */
+    focusConditions: z.array(ConditionCategory).optional(),
+  }),
+  priority: z.strictObject({
+    /** Situations that make a referral urgent: earlier first contact. */
+    urgentSituations: z.array(WorkSituation),
+  }),
+  deadlines: z.strictObject({
+    firstContactHours: z.strictObject({ urgent: hours, routine: hours }),
+    /** Reminder to the assignee this long before a task falls due. */
+    reminderBeforeHours: hours,
+    /** After a missed deadline, the team lead is told and the task waits this much longer. */
+    escalationGraceHours: hours,
+    maxContactAttempts: z.number().int().min(1).max(10),
+    needsReviewHours: hours,
+  }),
+  support: z.strictObject({
+    maxWeeksInWork: z.number().int().positive(),
+    maxWeeksOutOfWork: z.number().int().positive(),
+    followUpEveryWeeks: z.number().int().positive(),
+  }),
+  signposting: z.array(SignpostSchema).min(1),
+  /** Years records are kept after a journey closes (NHS Records Management Code: 8). */
+  retentionYears: z.number().int().min(1).max(30),
+});
+
+export type AreaSettings = z.infer<typeof AreaSettingsSchema>;
+export type AreaSettingsInput = z.input<typeof AreaSettingsSchema>;

@@ -1,0 +1,117 @@
+import { loadArea } from '../areas/index.ts';
+import { idempotencyTable, journeysTable, type TableDesign } from './shared/tables.ts';
+
+/**
+ * The function catalogue, defined once. CDK makes one Lambda function per entry
+ * (infra/functions.ts); the local runtime loads the same handler module for each Task state
+ * and API route (local/functions.ts). Permissions are declared here, granted by CDK.
+ */
+export type StateMachineAccess = 'start' | 'read' | 'respond';
+
+export interface FunctionDefinition {
+  /** Short name; the Lambda is called `WorkWell-<area>-<name>`. */
+  readonly name: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly tables: readonly { readonly table: TableDesign; readonly access: 'read' | 'readWrite' }[];
+  /** What the function may do with the area's journey state machine. */
+  readonly stateMachine: readonly StateMachineAccess[];
+}
+
+const common = { memoryMb: 512, timeoutSeconds: 10 } as const;
+
+export const functionCatalogue = [
+  {
+    name: 'intake',
+    entry: 'functions/handlers/intake.ts',
+    description: 'Accepts a referral from a partner, stores it and starts its journey',
+    ...common,
+    tables: [
+      { table: journeysTable, access: 'readWrite' },
+      { table: idempotencyTable, access: 'readWrite' },
+    ],
+    stateMachine: ['start'],
+  },
+  {
+    name: 'referral-status',
+    entry: 'functions/handlers/referral-status.ts',
+    description: 'Answers a partner with the status and stage of a referral it made',
+    ...common,
+    tables: [{ table: journeysTable, access: 'read' }],
+    stateMachine: [],
+  },
+  {
+    name: 'triage',
+    entry: 'functions/handlers/triage.ts',
+    description: "Applies the area's eligibility and priority rules to a referral",
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
+  {
+    name: 'open-task',
+    entry: 'functions/handlers/open-task.ts',
+    description: 'Opens a human task holding the journey task token, due by the area deadline',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
+  {
+    name: 'record-stage',
+    entry: 'functions/handlers/record-stage.ts',
+    description: 'Records a journey stage (escalation, closure, needs attention) on the referral',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
+] as const satisfies readonly FunctionDefinition[];
+
+export type FunctionName = (typeof functionCatalogue)[number]['name'];
+
+export function functionDefinition(name: FunctionName): FunctionDefinition {
+  const found = functionCatalogue.find((f) => f.name === name);
+  if (!found) throw new Error(`Unknown function ${name}`);
+  return found;
+}
+
+/**
+ * Lambda function name in an area's stack; also the key the local runtime maps ARNs by.
+ * Lambda allows 64 characters, so areas with long slugs use their short slug here.
+ */
+export function lambdaName(areaSlug: string, name: FunctionName | string): string {
+  const area = loadArea(areaSlug);
+  return `WorkWell-${area.shortSlug ?? area.slug}-${name}`;
+}
+
+export interface EnvironmentInputs {
+  readonly areaSlug: string;
+  /** Physical table names, keyed by table design id. */
+  readonly tableNames: Readonly<Record<string, string>>;
+  readonly stateMachineArn?: string;
+}
+
+/** Environment of a function, built the same way in AWS and locally. */
+export function functionEnvironment(
+  def: FunctionDefinition,
+  inputs: EnvironmentInputs,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AREA_SLUG: inputs.areaSlug,
+    POWERTOOLS_SERVICE_NAME: `workwell-${def.name}`,
+    POWERTOOLS_METRICS_NAMESPACE: 'WorkWell',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+  for (const { table } of def.tables) {
+    const physical = inputs.tableNames[table.id];
+    if (!physical) throw new Error(`No table name for ${table.id}`);
+    env[table.envVar] = physical;
+  }
+  if (def.stateMachine.length > 0) {
+    if (!inputs.stateMachineArn) throw new Error(`${def.name} needs the state machine ARN`);
+    env.JOURNEY_STATE_MACHINE_ARN = inputs.stateMachineArn;
+  }
+  return env;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
+import { isValidNhsNumber } from './nhs-number.ts';
+
+/** How the person reached the service ("no wrong door"). */
+export const referralSources = [
+  'gp',
+  'primary_care',
+  'employer',
+  'jobcentre_plus',
+  'local_authority',
+  'vcs',
+  'self',
+  'other',
+] as const;
+export const ReferralSource = z.enum(referralSources);
+export type ReferralSource = z.infer<typeof ReferralSource>;
+
+const isoDate = z.iso.date();
+const ukPostcode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$/, 'must be a full UK postcode');
+const shortText = z.string().trim().min(1).max(200);
+
+export const ReferralSchema = z.strictObject({
+  source: ReferralSource,
+  referrer: z.strictObject({
+    organisation: shortText,
+    odsCode: z.string().regex(/^[A-Z0-9]{3,10}$/, 'must be an ODS code').optional(),
+    contactName: shortText.optional(),
+    contactEmail: z.email().optional(),
+    contactPhone: z.string().regex(/^\+?[0-9 ]{10,15}$/).optional(),
+  }),
+  participant: z.strictObject({
+    givenName: shortText,
+    familyName: shortText,
+    dateOfBirth: isoDate,
+    nhsNumber: z
+      .string()
+      .refine(isValidNhsNumber, 'must be a 10-digit NHS number with a valid check digit')
+      .optional(),
+    postcode: ukPostcode,
+    gpPracticeCode: z.string().regex(/^[A-Z][0-9]{5}$/, 'must be a GP practice ODS code').optional(),
+    email: z.email().optional(),
+    phone: z.string().regex(/^\+?[0-9 ]{10,15}$/, 'must be a UK phone number').optional(),
+    preferredChannel: z.enum(['email', 'phone', 'sms', 'letter']),
+  }),
+  work: z.strictObject({
+    situation: WorkSituation,
+    employer: shortText.optional(),
+    sickLeaveStart: isoDate.optional(),
+    lastWorkedDate: isoDate.optional(),
+    hasFitNote: z.boolean().optional(),
+  }),
+  health: z.strictObject({
+    conditions: z.array(ConditionCategory).min(1).max(7),
+    /** Free text is capped: it is special category data and only the coach needs it. */
+    details: z.string().max(2000).optional(),
+  }),
+  needs: z.strictObject({
+    complexNeeds: z.boolean(),
+    immediateRisk: z.boolean(),
+    support: z
+      .array(
+        z.enum([
+          'workplace_adjustments',
+          'employer_conversation',
+          'return_to_work_plan',
+          'physiotherapy',
+          'talking_therapy',
+          'employment_advice',
+          'debt_or_welfare_advice',
+          'other',
+        ]),
+      )
+      .max(8)
+      .default([]),
+  }),
+  consent: z.strictObject({
+    given: z.literal(true, 'the person must have agreed to the referral'),
+    recordedAt: z.iso.datetime({ offset: true }),
+    method: z.enum(['verbal', 'written', 'online']),
+    evaluationContact: z.boolean(),
+  }),
+  reasonableAdjustments: z.array(z.string().trim().min(1).max(200)).max(10).default([]),
+});
+
+export type Referral = z.infer<typeof ReferralSchema>;
+export type ReferralInput = z.input<typeof ReferralSchema>;
+
+/** Stages a referral passes through; recorded on the referral and in its timeline. */
+export const referralStatuses = [
+  'received',
+  'triaged_eligible',
+  'not_eligible',
+  'needs_review',
+  'awaiting_first_contact',
+  'engaged',
+  'not_engaged',
+  'closed',
+  'withdrawn',
+  'needs_attention',
+] as const;
+export type ReferralStatus = (typeof referralStatuses)[number];

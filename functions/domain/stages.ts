@@ -1,0 +1,95 @@
+import type { TaskType } from '../../workflows/states.ts';
+import type { ReferralStatus } from './referral.ts';
+import type { TriageOutcome } from './triage.ts';
+
+/**
+ * Journey stages and what each does to a referral: pure rules, no I/O.
+ *
+ * `status` is the referral's status (functions/domain/referral.ts); `journeyStage` is the coarse
+ * step of the journey a partner sees next to it; `event` is the timeline entry written.
+ */
+export const journeyStages = [
+  'intake',
+  'triage',
+  'review',
+  'first_contact',
+  'support',
+  'closed',
+] as const;
+export type JourneyStage = (typeof journeyStages)[number];
+
+/** Stages the workflow records through the record-stage function. */
+export const recordedStages = [
+  'task_overdue',
+  'engaged',
+  'declined',
+  'not_engaged',
+  'not_eligible',
+  'needs_attention',
+] as const;
+export type RecordedStage = (typeof recordedStages)[number];
+export type StatusStage = Exclude<RecordedStage, 'task_overdue'>;
+
+export interface StageEffect {
+  readonly status: ReferralStatus;
+  readonly event: string;
+  /** Closing stages end the journey and start the retention clock. */
+  readonly closes: boolean;
+  /** Undefined: the journey stays where it was (needs attention keeps the stuck step visible). */
+  readonly journeyStage?: JourneyStage;
+}
+
+export function stageEffect(stage: StatusStage): StageEffect {
+  switch (stage) {
+    case 'engaged':
+      return { status: 'engaged', event: 'engaged', closes: false, journeyStage: 'support' };
+    case 'declined':
+      // The person turned the service down at first contact: it is voluntary.
+      return { status: 'withdrawn', event: 'declined', closes: true, journeyStage: 'closed' };
+    case 'not_engaged':
+      return { status: 'not_engaged', event: 'not_engaged', closes: true, journeyStage: 'closed' };
+    case 'not_eligible':
+      return { status: 'not_eligible', event: 'closed_not_eligible', closes: true, journeyStage: 'closed' };
+    case 'needs_attention':
+      return { status: 'needs_attention', event: 'needs_attention', closes: false };
+  }
+}
+
+export function triageStatus(outcome: TriageOutcome): ReferralStatus {
+  switch (outcome) {
+    case 'eligible':
+      return 'triaged_eligible';
+    case 'not_eligible':
+      return 'not_eligible';
+    case 'needs_review':
+      return 'needs_review';
+  }
+}
+
+/** Status and journey stage while a human task of this type is open. */
+export function taskStatus(type: TaskType): { status: ReferralStatus; journeyStage: JourneyStage } {
+  switch (type) {
+    case 'first_contact':
+      return { status: 'awaiting_first_contact', journeyStage: 'first_contact' };
+    case 'needs_review':
+      return { status: 'needs_review', journeyStage: 'review' };
+  }
+}
+
+/** Whether another attempt may follow the given (1-based) attempt. */
+export function attemptsLeft(attempt: number, maxAttempts: number): boolean {
+  return attempt < maxAttempts;
+}
+
+/** Epoch seconds at which a closed referral's records expire: close time plus whole years. */
+export function retentionExpiry(closedAt: Date, retentionYears: number): number {
+  const expiry = new Date(closedAt.getTime());
+  expiry.setUTCFullYear(expiry.getUTCFullYear() + retentionYears);
+  return Math.floor(expiry.getTime() / 1000);
+}
+
+/** Error codes recorded on the timeline: Step Functions error names only, never messages. */
+export function errorCode(error: string | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  return /^[A-Za-z0-9_.:-]{1,100}$/.test(error) ? error : 'unrecognised_error';
+}

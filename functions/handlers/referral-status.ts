@@ -1,0 +1,37 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { httpErrors, json } from '../shared/http.ts';
+import { logSafe, observed } from '../shared/observability.ts';
+import { problems } from '../shared/problem.ts';
+import { getReferral, listTimeline } from '../shared/referral-store.ts';
+
+/**
+ * GET /v1/referrals/{referralId}: status, journey stage and timeline events of a referral,
+ * with no clinical or personal detail. Unknown and malformed ids both answer 404.
+ * (Checking that the caller is the partner that made the referral comes with authentication.)
+ */
+const ReferralId = z.uuid();
+
+async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const id = ReferralId.safeParse(event.pathParameters?.referralId);
+  const referral = id.success ? await getReferral(id.data) : undefined;
+  if (!id.success || !referral) {
+    logSafe('info', 'referral not found', { httpStatus: 404 });
+    return problems.notFound('No referral with this id.');
+  }
+  const timeline = await listTimeline(referral.referralId);
+  return json(200, {
+    referralId: referral.referralId,
+    status: referral.status,
+    stage: referral.stage,
+    receivedAt: referral.receivedAt,
+    updatedAt: referral.updatedAt,
+    timeline: timeline.map(({ at, event }) => ({ at, event })),
+  });
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(observed())
+  .use(httpErrors())
+  .handler(referralStatus);

@@ -1,0 +1,72 @@
+import middy from '@middy/core';
+import { z } from 'zod';
+import type { AreaSettings } from '../../areas/index.ts';
+import { triageStatus } from '../domain/stages.ts';
+import { triage } from '../domain/triage.ts';
+import { countMetric, logSafe, observed } from '../shared/observability.ts';
+import {
+  getReferral,
+  recordTriage,
+  ReferralNotFound,
+  type StoredTriage,
+} from '../shared/referral-store.ts';
+import { currentArea, dateInTimeZone, hoursToSeconds, parseInput } from '../shared/workflow.ts';
+
+/**
+ * Triage step of the journey: applies the area's rules to the stored referral once. A repeated
+ * invocation (Step Functions retry after a crash) returns the stored decision and writes nothing.
+ */
+const TriageInput = z.object({ referralId: z.string().min(1).max(128) });
+
+export interface TriageResult {
+  outcome: StoredTriage['outcome'];
+  reason: StoredTriage['reason'];
+  priority: StoredTriage['priority'];
+  firstContactDueSeconds: number;
+  reviewDueSeconds: number;
+  escalationGraceSeconds: number;
+  maxContactAttempts: number;
+}
+
+function result(decision: StoredTriage, area: AreaSettings): TriageResult {
+  return {
+    outcome: decision.outcome,
+    reason: decision.reason,
+    priority: decision.priority,
+    firstContactDueSeconds: hoursToSeconds(decision.firstContactDueHours),
+    reviewDueSeconds: hoursToSeconds(area.deadlines.needsReviewHours),
+    escalationGraceSeconds: hoursToSeconds(area.deadlines.escalationGraceHours),
+    maxContactAttempts: area.deadlines.maxContactAttempts,
+  };
+}
+
+async function triageHandler(event: unknown): Promise<TriageResult> {
+  const { referralId } = parseInput(TriageInput, event);
+  const area = currentArea();
+  const referral = await getReferral(referralId);
+  if (!referral) throw new ReferralNotFound();
+  if (referral.triage) return result(referral.triage, area);
+
+  const now = new Date();
+  const decision = triage(referral.referral, area, dateInTimeZone(now, area.timeZone));
+  const stored: StoredTriage = {
+    outcome: decision.outcome,
+    reason: decision.reason,
+    priority: decision.priority,
+    firstContactDueHours: decision.firstContactDueHours,
+    signposting: decision.signposting.map((signpost) => signpost.id),
+    decidedAt: now.toISOString(),
+  };
+  if (!(await recordTriage(referralId, triageStatus(decision.outcome), stored))) {
+    // Triaged concurrently by another invocation: its decision stands.
+    const again = await getReferral(referralId);
+    if (!again?.triage) throw new ReferralNotFound();
+    return result(again.triage, area);
+  }
+  // The reason code stays out of logs: some (immediate_risk, complex_needs) are health data.
+  logSafe('info', 'referral triaged', { referralId, outcome: stored.outcome, priority: stored.priority });
+  countMetric(`Triage_${stored.outcome}`);
+  return result(stored, area);
+}
+
+export const handler = middy<unknown, TriageResult>().use(observed()).handler(triageHandler);

@@ -1,0 +1,623 @@
+/**
+ * Referral repository over the Journeys table (functions/shared/tables.ts).
+ *
+ * Item layout (one partition per referral, so every read a decision needs is strongly consistent):
+ *
+ *   item       pk                 sk                          gsi1pk               gsi1sk
+ *   referral   REFERRAL#<id>      REFERRAL                    REFERRALS#<status>   <updatedAt>#<id>
+ *   timeline   REFERRAL#<id>      TIMELINE#<at>#<seq>         -                    -
+ *   task       REFERRAL#<id>      TASK#<taskId>               TASKS#<status>       <dueAt>#<id>#<taskId>
+ *
+ * - referral: status, journey stage, source, referrer organisation (and ODS code), receivedAt,
+ *   updatedAt, the validated referral document (personal and health data: only triage and,
+ *   later, the coach read it), the triage decision, lastStage (last stage recorded by the
+ *   workflow), closedAt.
+ * - timeline: at, event and codes only (status, reason, priority, taskId, taskType, attempt,
+ *   error name, signposting ids): never personal or health detail.
+ * - task: a human task holding a Step Functions task token: taskId, referralId, type, status
+ *   (open | overdue | superseded | completed), attempt (1-based per referral and type), dueAt,
+ *   openedAt, assignee (null until coach assignment exists), overdueAt, supersededBy.
+ *   The token is stored in `taskToken`; no function here returns it except `taskTokenOf`,
+ *   which is for the code that completes the task, never for an API response.
+ *   gsi1 holds only open and overdue tasks (sparse): open tasks by due date.
+ * - expiresAt (TTL, epoch seconds) is set on every item of a referral when it closes:
+ *   close time + the area's retentionYears.
+ *
+ * Writes are transactions with conditions, so a retried invocation never writes twice.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { TaskType } from '../../workflows/states.ts';
+import type { Referral, ReferralSource, ReferralStatus } from '../domain/referral.ts';
+import {
+  retentionExpiry,
+  stageEffect,
+  taskStatus,
+  type JourneyStage,
+  type StatusStage,
+} from '../domain/stages.ts';
+import type { TriagePriority, TriageReason, TriageOutcome } from '../domain/triage.ts';
+import { dynamo, requiredEnv } from './aws-clients.ts';
+import { journeysTable } from './tables.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The referral does not exist (a permanent failure for the workflow). */
+export class ReferralNotFound extends Error {
+  override readonly name = 'ReferralNotFound';
+  constructor() {
+    super('Referral not found');
+  }
+}
+
+/** A task the workflow refers to does not exist (permanent). */
+export class TaskNotFound extends Error {
+  override readonly name = 'TaskNotFound';
+  constructor() {
+    super('Task not found');
+  }
+}
+
+/** A write lost a race or was throttled: safe to retry (the workflow retries this name). */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+  constructor(detail: string) {
+    super(`Transient failure: ${detail}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+export interface StoredTriage {
+  readonly outcome: TriageOutcome;
+  readonly reason: TriageReason;
+  readonly priority: TriagePriority;
+  readonly firstContactDueHours: number;
+  /** Ids of the area's signposts offered (not eligible only). */
+  readonly signposting: readonly string[];
+  readonly decidedAt: string;
+}
+
+export interface StoredReferral {
+  readonly referralId: string;
+  readonly status: ReferralStatus;
+  readonly stage: JourneyStage;
+  readonly source: ReferralSource;
+  readonly referrerOrganisation: string;
+  readonly referrerOdsCode?: string;
+  readonly receivedAt: string;
+  readonly updatedAt: string;
+  readonly referral: Referral;
+  readonly triage?: StoredTriage;
+  readonly lastStage?: string;
+  readonly closedAt?: string;
+  readonly expiresAt?: number;
+}
+
+/** Codes that may accompany a timeline event. */
+export interface TimelineDetails {
+  readonly status?: ReferralStatus;
+  readonly reason?: string;
+  readonly priority?: string;
+  readonly taskId?: string;
+  readonly taskType?: string;
+  readonly attempt?: number;
+  readonly error?: string;
+  readonly signposting?: readonly string[];
+}
+
+export interface TimelineEntry extends TimelineDetails {
+  readonly at: string;
+  readonly event: string;
+}
+
+export type TaskState = 'open' | 'overdue' | 'superseded' | 'completed';
+
+export interface HumanTask {
+  readonly taskId: string;
+  readonly referralId: string;
+  readonly type: TaskType;
+  readonly status: TaskState;
+  readonly attempt: number;
+  readonly dueAt: string;
+  readonly openedAt: string;
+  readonly assignee: string | null;
+  readonly overdueAt?: string;
+  readonly supersededBy?: string;
+}
+
+export interface StatusChange {
+  readonly status: ReferralStatus;
+  readonly stage?: JourneyStage;
+  readonly event: string;
+  readonly details?: Omit<TimelineDetails, 'status'>;
+  readonly at: Date;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+const REFERRAL_SK = 'REFERRAL';
+const TTL = journeysTable.ttlAttribute;
+
+export const keys = {
+  pk: (referralId: string) => `REFERRAL#${referralId}`,
+  referral: (referralId: string) => ({ pk: keys.pk(referralId), sk: REFERRAL_SK }),
+  task: (referralId: string, taskId: string) => ({ pk: keys.pk(referralId), sk: `TASK#${taskId}` }),
+  referralsByStatus: (status: ReferralStatus) => `REFERRALS#${status}`,
+  tasksByStatus: (status: TaskState) => `TASKS#${status}`,
+} as const;
+
+let sequence = 0;
+function timelineKey(referralId: string, at: string) {
+  sequence = (sequence + 1) % 1_000_000;
+  const suffix = `${String(sequence).padStart(6, '0')}${randomUUID().slice(0, 4)}`;
+  return { pk: keys.pk(referralId), sk: `TIMELINE#${at}#${suffix}` };
+}
+
+/** Deterministic task id from the task token: a retried open-task call finds the same task. */
+export function taskIdFromToken(taskToken: string): string {
+  return createHash('sha256').update(taskToken).digest('base64url').slice(0, 32);
+}
+
+const table = () => requiredEnv(journeysTable.envVar);
+
+// ---------------------------------------------------------------------------------------------
+// Low-level helpers
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Runs a transaction; returns the index of the first failed condition, or -1 on success. */
+async function transact(items: TransactItem[]): Promise<number> {
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
+    );
+    return -1;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || (error as Error)?.name === 'TransactionCanceledException') {
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (failed >= 0) return failed;
+      const codes = reasons.map((r) => r.Code).filter((c) => c && c !== 'None');
+      throw new TransientError(codes.join(',') || 'transaction cancelled');
+    }
+    throw error;
+  }
+}
+
+interface Update {
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** SET the defined values, REMOVE the listed attributes; names and values are placeholders. */
+function buildUpdate(set: Record<string, unknown>, remove: readonly string[] = []): Update {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  let i = 0;
+  for (const [name, value] of Object.entries(set)) {
+    if (value === undefined) continue;
+    names[`#u${i}`] = name;
+    values[`:u${i}`] = value;
+    sets.push(`#u${i} = :u${i}`);
+    i++;
+  }
+  const removes = remove.map((name) => {
+    names[`#u${i}`] = name;
+    return `#u${i++}`;
+  });
+  const parts = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''];
+  return {
+    UpdateExpression: parts.filter(Boolean).join(' '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
+function timelinePut(referralId: string, entry: TimelineEntry, expiresAt?: number): TransactItem {
+  return {
+    Put: {
+      TableName: table(),
+      Item: { ...timelineKey(referralId, entry.at), type: 'timeline', referralId, ...entry, [TTL]: expiresAt },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+}
+
+function referralUpdate(
+  referralId: string,
+  set: Record<string, unknown>,
+  condition: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+): TransactItem {
+  const update = buildUpdate(set);
+  const values = { ...update.ExpressionAttributeValues, ...condition.values };
+  return {
+    Update: {
+      TableName: table(),
+      Key: keys.referral(referralId),
+      ...update,
+      ExpressionAttributeNames: { ...update.ExpressionAttributeNames, ...condition.names },
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      ConditionExpression: `attribute_exists(pk) AND (${condition.expression})`,
+    },
+  };
+}
+
+function statusAttributes(referralId: string, status: ReferralStatus, at: string, stage?: JourneyStage) {
+  return {
+    status,
+    stage,
+    updatedAt: at,
+    gsi1pk: keys.referralsByStatus(status),
+    gsi1sk: `${at}#${referralId}`,
+  };
+}
+
+async function queryPartition(referralId: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.pk(referralId), ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+function toReferral(item: Record<string, unknown>): StoredReferral {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, type: _t, ...rest } = item;
+  return rest as unknown as StoredReferral;
+}
+
+function toTimeline(item: Record<string, unknown>): TimelineEntry {
+  const { pk: _pk, sk: _sk, type: _t, referralId: _r, [TTL]: _e, ...rest } = item;
+  return rest as unknown as TimelineEntry;
+}
+
+function toTask(item: Record<string, unknown>): HumanTask {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, type: _t, taskType, taskToken: _token, [TTL]: _e, ...rest } =
+    item;
+  return { ...(rest as object), type: taskType } as unknown as HumanTask;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Referrals
+
+/** Stores a new referral (status received) and its first timeline entry, atomically. */
+export async function createReferral(input: {
+  referralId: string;
+  referral: Referral;
+  receivedAt: Date;
+}): Promise<StoredReferral> {
+  const at = input.receivedAt.toISOString();
+  const stored: StoredReferral = {
+    referralId: input.referralId,
+    status: 'received',
+    stage: 'intake',
+    source: input.referral.source,
+    referrerOrganisation: input.referral.referrer.organisation,
+    ...(input.referral.referrer.odsCode ? { referrerOdsCode: input.referral.referrer.odsCode } : {}),
+    receivedAt: at,
+    updatedAt: at,
+    referral: input.referral,
+  };
+  const failed = await transact([
+    {
+      Put: {
+        TableName: table(),
+        Item: {
+          ...keys.referral(input.referralId),
+          ...stored,
+          type: 'referral',
+          gsi1pk: keys.referralsByStatus('received'),
+          gsi1sk: `${at}#${input.referralId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    timelinePut(input.referralId, { at, event: 'received', status: 'received' }),
+  ]);
+  if (failed >= 0) throw new Error('Referral id already in use');
+  return stored;
+}
+
+export async function getReferral(referralId: string): Promise<StoredReferral | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: table(), Key: keys.referral(referralId), ConsistentRead: true }),
+  );
+  return Item ? toReferral(Item) : undefined;
+}
+
+/**
+ * Sets the status (and journey stage) with a timeline entry, atomically.
+ * Returns false when the referral does not exist.
+ */
+export async function setStatus(referralId: string, change: StatusChange): Promise<boolean> {
+  const at = change.at.toISOString();
+  const failed = await transact([
+    referralUpdate(referralId, statusAttributes(referralId, change.status, at, change.stage), {
+      expression: 'attribute_exists(sk)',
+    }),
+    timelinePut(referralId, { ...change.details, at, event: change.event, status: change.status }),
+  ]);
+  return failed < 0;
+}
+
+/** The referral's timeline, oldest first. */
+export async function listTimeline(referralId: string): Promise<TimelineEntry[]> {
+  return (await queryPartition(referralId, 'TIMELINE#')).map(toTimeline);
+}
+
+/**
+ * Records the triage decision once: status from the outcome, a 'triaged' timeline entry with
+ * reason and priority codes. Returns false (writing nothing) if the referral was already triaged.
+ */
+export async function recordTriage(
+  referralId: string,
+  status: ReferralStatus,
+  decision: StoredTriage,
+): Promise<boolean> {
+  const at = decision.decidedAt;
+  const failed = await transact([
+    referralUpdate(
+      referralId,
+      { ...statusAttributes(referralId, status, at, 'triage'), triage: decision },
+      { expression: 'attribute_not_exists(#triage)', names: { '#triage': 'triage' } },
+    ),
+    timelinePut(referralId, {
+      at,
+      event: 'triaged',
+      status,
+      reason: decision.reason,
+      priority: decision.priority,
+      ...(decision.signposting.length ? { signposting: decision.signposting } : {}),
+    }),
+  ]);
+  return failed < 0;
+}
+
+/**
+ * Records a workflow stage (engaged, declined, not_engaged, not_eligible, needs_attention) once:
+ * status, journey stage and a timeline entry. Closing stages set closedAt and the retention
+ * expiry on every item of the referral. A repeat of the last recorded stage writes nothing,
+ * except that a closed referral's retention is (re)applied, finishing a crashed earlier attempt.
+ */
+export async function recordStage(
+  referralId: string,
+  stage: StatusStage,
+  options: { at: Date; retentionYears: number; error?: string },
+): Promise<{ recorded: boolean; referral: StoredReferral }> {
+  const referral = await getReferral(referralId);
+  if (!referral) throw new ReferralNotFound();
+  const effect = stageEffect(stage);
+  const at = options.at.toISOString();
+  const expiresAt = effect.closes ? retentionExpiry(options.at, options.retentionYears) : undefined;
+
+  let recorded = false;
+  if (referral.lastStage !== stage && !(effect.closes && referral.closedAt)) {
+    const failed = await transact([
+      referralUpdate(
+        referralId,
+        {
+          ...statusAttributes(referralId, effect.status, at, effect.journeyStage),
+          lastStage: stage,
+          ...(effect.closes ? { closedAt: at, [TTL]: expiresAt } : {}),
+        },
+        {
+          expression: effect.closes
+            ? '(attribute_not_exists(#last) OR #last <> :stage) AND attribute_not_exists(#closedAt)'
+            : 'attribute_not_exists(#last) OR #last <> :stage',
+          names: { '#last': 'lastStage', ...(effect.closes ? { '#closedAt': 'closedAt' } : {}) },
+          values: { ':stage': stage },
+        },
+      ),
+      timelinePut(
+        referralId,
+        { at, event: effect.event, status: effect.status, ...(options.error ? { error: options.error } : {}) },
+        expiresAt,
+      ),
+    ]);
+    recorded = failed < 0;
+  }
+  const latest = recorded ? await getReferral(referralId) : referral;
+  if (!latest) throw new ReferralNotFound();
+  if (latest.closedAt && latest.expiresAt !== undefined) await applyRetention(referralId, latest.expiresAt);
+  return { recorded, referral: latest };
+}
+
+/** Sets expiresAt on every item of the referral that lacks it (idempotent). */
+export async function applyRetention(referralId: string, expiresAt: number): Promise<void> {
+  const items = await queryPartition(referralId, '');
+  const pending = items.filter((item) => item[TTL] === undefined);
+  for (let i = 0; i < pending.length; i += 10) {
+    await Promise.all(
+      pending.slice(i, i + 10).map(async (item) => {
+        try {
+          await dynamo().send(
+            new UpdateCommand({
+              TableName: table(),
+              Key: { pk: item.pk, sk: item.sk },
+              UpdateExpression: 'SET #ttl = :ttl',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#ttl)',
+              ExpressionAttributeNames: { '#ttl': TTL },
+              ExpressionAttributeValues: { ':ttl': expiresAt },
+            }),
+          );
+        } catch (error) {
+          if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
+        }
+      }),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Human tasks
+
+/** Tasks of a referral (optionally of one type), highest attempt first. */
+export async function listTasks(referralId: string, type?: TaskType): Promise<HumanTask[]> {
+  return (await queryPartition(referralId, 'TASK#'))
+    .map(toTask)
+    .filter((task) => type === undefined || task.type === type)
+    .sort((a, b) => b.attempt - a.attempt);
+}
+
+export async function findOpenTask(referralId: string, type: TaskType): Promise<HumanTask | undefined> {
+  return (await listTasks(referralId, type)).find((task) => task.status === 'open');
+}
+
+export async function getTask(referralId: string, taskId: string): Promise<HumanTask | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: table(), Key: keys.task(referralId, taskId), ConsistentRead: true }),
+  );
+  return Item ? toTask(Item) : undefined;
+}
+
+/** The stored task token, for the code that completes a task. Never put it in a response. */
+export async function taskTokenOf(referralId: string, taskId: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({
+      TableName: table(),
+      Key: keys.task(referralId, taskId),
+      ConsistentRead: true,
+      ProjectionExpression: 'taskToken',
+    }),
+  );
+  return typeof Item?.taskToken === 'string' ? Item.taskToken : undefined;
+}
+
+/**
+ * Opens a human task holding the token, atomically: the new task (attempt = latest attempt of
+ * the type + 1), the previous open or overdue task of the type superseded, the referral's
+ * status for the task type, and a 'task_opened' timeline entry. The task id comes from the
+ * token, so a retried call returns the task it already created.
+ */
+export async function openTask(input: {
+  referralId: string;
+  type: TaskType;
+  taskToken: string;
+  dueAt: Date;
+  at: Date;
+}): Promise<{ task: HumanTask; created: boolean }> {
+  const taskId = taskIdFromToken(input.taskToken);
+  const at = input.at.toISOString();
+  const dueAt = input.dueAt.toISOString();
+  const { status, journeyStage } = taskStatus(input.type);
+
+  for (let round = 0; round < 3; round++) {
+    const existing = await getTask(input.referralId, taskId);
+    if (existing) return { task: existing, created: false };
+
+    const tasks = await listTasks(input.referralId, input.type);
+    const attempt = (tasks[0]?.attempt ?? 0) + 1;
+    const task: HumanTask = {
+      taskId,
+      referralId: input.referralId,
+      type: input.type,
+      status: 'open',
+      attempt,
+      dueAt,
+      openedAt: at,
+      assignee: null,
+    };
+    const { type, ...taskAttributes } = task;
+    const supersede = tasks.filter((t) => t.status === 'open' || t.status === 'overdue');
+
+    const failed = await transact([
+      {
+        Put: {
+          TableName: table(),
+          Item: {
+            ...keys.task(input.referralId, taskId),
+            ...taskAttributes,
+            type: 'task',
+            taskType: type,
+            taskToken: input.taskToken,
+            gsi1pk: keys.tasksByStatus('open'),
+            gsi1sk: `${dueAt}#${input.referralId}#${taskId}`,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...supersede.map((previous): TransactItem => {
+        const update = buildUpdate({ status: 'superseded', supersededBy: taskId, supersededAt: at }, [
+          'gsi1pk',
+          'gsi1sk',
+        ]);
+        return {
+          Update: {
+            TableName: table(),
+            Key: keys.task(input.referralId, previous.taskId),
+            ...update,
+            ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#status': 'status' },
+            ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': previous.status },
+            ConditionExpression: '#status = :expected',
+          },
+        };
+      }),
+      referralUpdate(input.referralId, statusAttributes(input.referralId, status, at, journeyStage), {
+        expression: 'attribute_exists(sk)',
+      }),
+      timelinePut(input.referralId, { at, event: 'task_opened', status, taskId, taskType: type, attempt }),
+    ]);
+    if (failed < 0) return { task, created: true };
+    if (failed === supersede.length + 1) throw new ReferralNotFound();
+    // The task already exists (a concurrent retry) or a previous task changed: look again.
+  }
+  throw new TransientError('task changed while opening');
+}
+
+/**
+ * Marks the task overdue (only if open) with a 'task_overdue' timeline entry.
+ * Returns false, writing nothing, when it is not open.
+ */
+export async function markTaskOverdue(referralId: string, task: HumanTask, now: Date): Promise<boolean> {
+  const at = now.toISOString();
+  const update = buildUpdate({
+    status: 'overdue',
+    overdueAt: at,
+    gsi1pk: keys.tasksByStatus('overdue'),
+    gsi1sk: `${task.dueAt}#${referralId}#${task.taskId}`,
+  });
+  const failed = await transact([
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.task(referralId, task.taskId),
+        ...update,
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#status': 'status' },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':open': 'open' },
+        ConditionExpression: 'attribute_exists(pk) AND #status = :open',
+      },
+    },
+    referralUpdate(referralId, { updatedAt: at }, { expression: 'attribute_exists(sk)' }),
+    timelinePut(referralId, {
+      at,
+      event: 'task_overdue',
+      taskId: task.taskId,
+      taskType: task.type,
+      attempt: task.attempt,
+    }),
+  ]);
+  return failed < 0;
+}

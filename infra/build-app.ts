@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { areaSlugs, loadArea } from '../areas/index.ts';
+import { AreaStack, areaStackName } from './area-stack.ts';
+
+export interface BuildAppOptions {
+  /** Areas to build; default: the `area` context (`-c area=a,b`), else all of them. */
+  readonly areas?: string[];
+  /** false: skip esbuild (fast synth for tests and the local runtime). Default: as the CLI asks. */
+  readonly bundle?: boolean;
+  readonly outdir?: string;
+}
+
+/** The CDK app: one stack per selected pilot area. */
+export function buildApp(opts: BuildAppOptions = {}): App {
+  const app = new App({
+    ...(opts.outdir ? { outdir: opts.outdir } : {}),
+    // postCliContext wins over the CLI's own choice of stacks to bundle.
+    ...(opts.bundle === false ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {}),
+    ...(opts.bundle === true ? { postCliContext: { 'aws:cdk:bundling-stacks': ['**'] } } : {}),
+  });
+  for (const slug of selectAreas(app, opts.areas)) {
+    new AreaStack(app, areaStackName(slug), { area: loadArea(slug) });
+  }
+  return app;
+}
+
+function selectAreas(app: App, requested: string[] | undefined): readonly string[] {
+  const fromContext: unknown = app.node.tryGetContext('area');
+  const slugs =
+    requested ??
+    (typeof fromContext === 'string' && fromContext.trim() !== ''
+      ? fromContext.split(',').map((s) => s.trim()).filter(Boolean)
+      : [...areaSlugs]);
+  const unknown = slugs.filter((s) => !(areaSlugs as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new Error(`Unknown area ${unknown.map((s) => `"${s}"`).join(', ')}. Known areas: ${areaSlugs.join(', ')}`);
+  }
+  return slugs;
+}
+
+/** CloudFormation template of one area's stack, synthesized without bundling. */
+export function synthAreaTemplate(slug: string): Record<string, any> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'workwell-synth-'));
+  try {
+    const assembly = buildApp({ areas: [slug], bundle: false, outdir }).synth();
+    return assembly.getStackByName(areaStackName(slug)).template as Record<string, any>;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}

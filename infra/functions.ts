@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Tags } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  functionCatalogue,
+  functionEnvironment,
+  lambdaName,
+  type FunctionDefinition,
+  type FunctionName,
+} from '../functions/catalogue.ts';
+import { encryptedLogGroup } from './logs.ts';
+
+/** Repository root: catalogue entries are relative to it, and it holds the lock file. */
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface AreaFunctionsProps {
+  readonly areaSlug: string;
+  readonly key: kms.IKey;
+  /** Tables keyed by design id. */
+  readonly tables: Readonly<Record<string, dynamodb.ITableV2>>;
+  readonly tableNames: Readonly<Record<string, string>>;
+  /**
+   * The journey state machine, referenced by its name-derived ARN rather than the resource:
+   * the state machine's definition refers to some functions, so a direct reference from a
+   * function (env var, grant) would make a dependency cycle as soon as a workflow function
+   * declares state machine access.
+   */
+  readonly stateMachine: sfn.IStateMachine;
+}
+
+/** Lambda's limit; checked here so the error names the area, not just a length. */
+const maxFunctionNameLength = 64;
+
+/** Bundling shared by every function; see the comments for the choices. */
+const bundling: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  // Our own code and dependencies are enough to map a stack trace; keeps the asset small.
+  sourcesContent: false,
+  target: 'node24',
+  // Prefer ESM entry points so esbuild can tree-shake the SDK and Powertools.
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+  banner:
+    "import { createRequire as __workwellCreateRequire } from 'node:module'; const require = __workwellCreateRequire(import.meta.url);",
+  // Bundle everything, the AWS SDK included: the function then runs the exact SDK version the
+  // tests and the local runtime ran, not whatever version the Lambda runtime ships that day.
+  externalModules: [],
+};
+
+/** One NodejsFunction per catalogue entry, with its log group, tag and declared grants. */
+export class AreaFunctions extends Construct {
+  readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: AreaFunctionsProps) {
+    super(scope, id);
+    const built = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    for (const def of functionCatalogue) {
+      built[def.name] = this.createFunction(def, props);
+    }
+    this.functions = built;
+  }
+
+  private createFunction(def: FunctionDefinition, props: AreaFunctionsProps): nodejs.NodejsFunction {
+    const functionName = lambdaName(props.areaSlug, def.name);
+    if (functionName.length > maxFunctionNameLength) {
+      throw new Error(
+        `Lambda function name "${functionName}" (area ${props.areaSlug}) is ${functionName.length} characters; ` +
+          `AWS allows ${maxFunctionNameLength}. lambdaName() in functions/catalogue.ts must give a shorter name.`,
+      );
+    }
+    const logGroup = encryptedLogGroup(this, `${def.name}-logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
+      key: props.key,
+    });
+    const environment = {
+      ...functionEnvironment(def, {
+        areaSlug: props.areaSlug,
+        tableNames: props.tableNames,
+        ...(def.stateMachine.length > 0 ? { stateMachineArn: props.stateMachine.stateMachineArn } : {}),
+      }),
+      // Lambda only applies the bundle's source maps to stack traces when asked.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const fn = new nodejs.NodejsFunction(this, def.name, {
+      functionName,
+      description: def.description,
+      entry: path.join(repoRoot, def.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: def.memoryMb,
+      timeout: Duration.seconds(def.timeoutSeconds),
+      environment,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      bundling,
+    });
+    Tags.of(fn).add('workwell:function', def.name);
+    Tags.of(logGroup).add('workwell:function', def.name);
+
+    for (const { table, access } of def.tables) {
+      const resource = props.tables[table.id];
+      if (!resource) throw new Error(`${def.name} declares table ${table.id}, which the area does not have`);
+      if (access === 'read') resource.grantReadData(fn);
+      else resource.grantReadWriteData(fn);
+    }
+    for (const access of def.stateMachine) {
+      if (access === 'start') props.stateMachine.grantStartExecution(fn);
+      else if (access === 'read') props.stateMachine.grantRead(fn);
+      else props.stateMachine.grantTaskResponse(fn);
+    }
+    return fn;
+  }
+}

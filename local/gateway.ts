@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type ApiRoute, apiRoutes } from '../functions/api-routes.ts';
+import { lambdaName } from '../functions/catalogue.ts';
+import type { LocalFunctions } from './functions.ts';
+
+/**
+ * The local stand-in for API Gateway (REST API, Lambda proxy integration): it turns each
+ * request into the same proxy event API Gateway sends and maps the handler's answer back.
+ */
+const MAX_BODY_BYTES = 1024 * 1024;
+const STAGE = 'live';
+
+function matchRoute(method: string, path: string): { route?: ApiRoute; params?: Record<string, string>; pathKnown: boolean } {
+  let pathKnown = false;
+  for (const route of apiRoutes as readonly ApiRoute[]) {
+    const names: string[] = [];
+    const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (!match) continue;
+    pathKnown = true;
+    if (route.method !== method) continue;
+    const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
+    return { route, params, pathKnown };
+  }
+  return { pathKnown };
+}
+
+function problem(res: ServerResponse, status: number, title: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json', ...extra });
+  res.end(JSON.stringify({ type: 'about:blank', title, status }));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function toProxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  route: ApiRoute,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const now = Date.now();
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : null,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: route.method,
+      path: `/${STAGE}${url.pathname}`,
+      stage: STAGE,
+      requestId: randomUUID(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: route.path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+export function createGatewayHandler(opts: {
+  areaSlug: string;
+  functions: LocalFunctions;
+  health: () => Record<string, unknown>;
+}) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const method = req.method ?? 'GET';
+      if (url.pathname === '/health' && method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', ...opts.health() }));
+        return;
+      }
+      const { route, params, pathKnown } = matchRoute(method, url.pathname);
+      if (!route) {
+        return pathKnown ? problem(res, 405, 'Method not allowed') : problem(res, 404, 'Not found');
+      }
+      const body = await readBody(req);
+      if (body === 'too-large') return problem(res, 413, 'Request body too large');
+      const event = toProxyEvent(req, url, route, params ?? {}, body);
+      const result = (await opts.functions.invoke(lambdaName(opts.areaSlug, route.function), event)) as APIGatewayProxyResult;
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k.toLowerCase()] = v.map(String);
+      res.writeHead(result.statusCode, headers);
+      res.end(result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : undefined);
+    } catch {
+      // API Gateway answers a failed Lambda proxy integration with 502 and no detail.
+      if (!res.headersSent) problem(res, 502, 'Bad gateway');
+      else res.end();
+    }
+  };
+}

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { areaSlugs } from '../areas/index.ts';
+import { ScaledClock } from './clock.ts';
+import { JavaMissingError } from './dynamodb/server.ts';
+import { startRuntime } from './runtime.ts';
+
+/**
+ * `npm start`: runs one area locally. Options:
+ *   --area <slug>         pilot area (default south-yorkshire)
+ *   --port <n>            gateway port (default PORT or 3000)
+ *   --clock-speed <n>     simulated seconds per real second (default 1)
+ *   --data-dir <dir>      where data is kept (default .local/<area>)
+ *   --in-memory           keep nothing between runs
+ */
+const { values } = parseArgs({
+  options: {
+    area: { type: 'string', default: process.env.WORKWELL_AREA ?? 'south-yorkshire' },
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    'clock-speed': { type: 'string', default: '1' },
+    'data-dir': { type: 'string' },
+    'in-memory': { type: 'boolean', default: false },
+  },
+});
+
+const area = values.area;
+if (!(areaSlugs as readonly string[]).includes(area)) {
+  console.error(`Unknown area "${area}". Known areas: ${areaSlugs.join(', ')}`);
+  process.exit(2);
+}
+const speed = Number(values['clock-speed']);
+const port = Number(values.port);
+if (!(speed > 0) || !Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error('--clock-speed must be a positive number and --port a port number');
+  process.exit(2);
+}
+const dataDir = values['in-memory'] ? undefined : (values['data-dir'] ?? join('.local', area));
+
+// A sped-up clock runs ahead of real time; carry it over a restart so deadlines stay put.
+const clockFile = dataDir ? join(dataDir, 'clock.json') : undefined;
+let start = Date.now();
+if (clockFile && existsSync(clockFile)) {
+  const saved = Number(JSON.parse(readFileSync(clockFile, 'utf8')).now);
+  if (saved > start) start = saved;
+}
+const clock = new ScaledClock(start, speed);
+if (clockFile && dataDir) {
+  mkdirSync(dataDir, { recursive: true });
+  const save = () => writeFileSync(clockFile, JSON.stringify({ now: clock.now() }));
+  save();
+  setInterval(save, 1000).unref();
+}
+
+const log = (line: string) => console.log(line);
+try {
+  const runtime = await startRuntime({ areaSlug: area, port, dataDir, clock, retryScale: 1 / speed, log });
+  log(`WorkWell ${area} is running locally`);
+  log(`  API:            ${runtime.gatewayUrl}  (GET /health, POST /v1/referrals)`);
+  log(`  Step Functions: ${runtime.stepFunctionsEndpoint}  (${runtime.stateMachineArn})`);
+  log(`  DynamoDB Local: ${runtime.dynamoDbEndpoint}`);
+  log(`  Data:           ${dataDir ?? 'in memory'}${speed !== 1 ? `; clock ${speed}x` : ''}`);
+  const shutdown = async () => {
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+} catch (error) {
+  if (error instanceof JavaMissingError) {
+    console.error(error.message);
+  } else {
+    console.error('Local runtime failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,143 @@
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadArea } from '../../areas/index.ts';
+import { findOpenTask, getReferral, listTasks, listTimeline, taskTokenOf } from '../../functions/shared/referral-store.ts';
+import { journeyStates } from '../../workflows/states.ts';
+import { validReferral } from '../fixtures/referrals.ts';
+import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+/**
+ * The synthesized journey state machine, run by the local runtime over DynamoDB Local with the
+ * real handlers: referrals posted over HTTP, tasks completed through the Step Functions API.
+ */
+let rt: TestRuntime;
+const area = loadArea('south-yorkshire');
+
+beforeAll(async () => {
+  rt = await startTestRuntime('south-yorkshire');
+});
+afterAll(async () => {
+  await rt?.stop();
+});
+
+async function refer(overrides: Parameters<typeof validReferral>[0] = {}): Promise<string> {
+  const res = await rt.postReferral(validReferral(overrides));
+  expect(res.status).toBe(202);
+  const body = (await res.json()) as { referralId: string };
+  await rt.engine.idle();
+  return body.referralId;
+}
+
+async function execution(referralId: string) {
+  return rt.sfn.send(new DescribeExecutionCommand({ executionArn: `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}` }));
+}
+
+async function completeTask(referralId: string, type: 'first_contact' | 'needs_review', output: unknown) {
+  const task = await findOpenTask(referralId, type);
+  expect(task, `an open ${type} task`).toBeDefined();
+  const token = await taskTokenOf(referralId, task!.taskId);
+  await rt.sfn.send(new SendTaskSuccessCommand({ taskToken: token!, output: JSON.stringify(output) }));
+  await rt.engine.idle();
+  return token!;
+}
+
+describe('journey on the local runtime', () => {
+  it('serves health and answers unknown routes with problem+json', async () => {
+    const health = await fetch(`${rt.gatewayUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', area: 'south-yorkshire' });
+    const missing = await fetch(`${rt.gatewayUrl}/v1/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('takes a posted referral through triage to a first-contact task, and on to engaged', async () => {
+    const referralId = await refer();
+    const status = await fetch(`${rt.gatewayUrl}/v1/referrals/${referralId}`);
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ referralId, status: 'awaiting_first_contact' });
+    const ex = await execution(referralId);
+    expect(ex.status).toBe('RUNNING');
+    expect(ex.name).toBe(referralId);
+
+    const token = await completeTask(referralId, 'first_contact', { outcome: 'engaged' });
+    const done = await execution(referralId);
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await getReferral(referralId))?.status).toBe('engaged');
+
+    // A second answer to a used token is refused, never a second transition.
+    await expect(
+      rt.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"outcome":"declined"}' })),
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    expect((await getReferral(referralId))?.status).toBe('engaged');
+  });
+
+  it('ends a not-eligible referral with signposting', async () => {
+    const referralId = await refer({ participant: { postcode: 'SW1A 1AA' } });
+    const ex = await execution(referralId);
+    expect(ex.status).toBe('SUCCEEDED');
+    expect(JSON.parse(ex.output!)).toMatchObject({ triage: { outcome: 'not_eligible' } });
+    const referral = await getReferral(referralId);
+    expect(referral?.status).toBe('not_eligible');
+  });
+
+  it('times out an unanswered first contact, escalates, retries and closes as not engaged', async () => {
+    const referralId = await refer();
+    const firstTask = await findOpenTask(referralId, 'first_contact');
+    expect(firstTask?.attempt).toBe(1);
+    const routineHours = area.deadlines.firstContactHours.routine;
+    const graceHours = area.deadlines.escalationGraceHours;
+
+    // Just before the deadline nothing has moved.
+    await rt.advance(routineHours * HOUR - 60_000);
+    expect((await findOpenTask(referralId, 'first_contact'))?.taskId).toBe(firstTask!.taskId);
+
+    for (let attempt = 2; attempt <= area.deadlines.maxContactAttempts; attempt++) {
+      await rt.advance(60_000); // the deadline passes: escalation, then the grace wait
+      expect(await findOpenTask(referralId, 'first_contact')).toBeUndefined();
+      await rt.advance(graceHours * HOUR);
+      const next = await findOpenTask(referralId, 'first_contact');
+      expect(next?.attempt).toBe(attempt);
+      await rt.advance(routineHours * HOUR - 60_000);
+    }
+    await rt.advance(60_000);
+    const ex = await execution(referralId);
+    expect(ex.status).toBe('SUCCEEDED');
+    expect((await getReferral(referralId))?.status).toBe('not_engaged');
+    const tasks = await listTasks(referralId, 'first_contact');
+    expect(tasks).toHaveLength(area.deadlines.maxContactAttempts);
+    const events = (await listTimeline(referralId)).map((e) => e.event);
+    expect(events.filter((e) => e === 'task_overdue')).toHaveLength(area.deadlines.maxContactAttempts);
+  });
+
+  it('a late answer after the time-out is refused and changes nothing', async () => {
+    const referralId = await refer();
+    const task = await findOpenTask(referralId, 'first_contact');
+    const token = await taskTokenOf(referralId, task!.taskId);
+    await rt.advance(area.deadlines.firstContactHours.routine * HOUR + 1000);
+    await expect(
+      rt.sfn.send(new SendTaskSuccessCommand({ taskToken: token!, output: '{"outcome":"engaged"}' })),
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    expect((await getReferral(referralId))?.status).not.toBe('engaged');
+  });
+
+  it('StartExecution is idempotent by name: same input returns the same execution, other input is refused', async () => {
+    const referralId = await refer();
+    const arn = (await execution(referralId)).executionArn;
+    const again = await rt.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: rt.stateMachineArn, name: referralId, input: JSON.stringify({ referralId }) }),
+    );
+    expect(again.executionArn).toBe(arn);
+    await expect(
+      rt.sfn.send(new StartExecutionCommand({ stateMachineArn: rt.stateMachineArn, name: referralId, input: '{"referralId":"other"}' })),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  });
+
+  it('sends a referral needing review to the team lead, then on to first contact', async () => {
+    const referralId = await refer({ needs: { complexNeeds: true } });
+    expect((await getReferral(referralId))?.status).toBe('needs_review');
+    await completeTask(referralId, 'needs_review', { outcome: 'eligible' });
+    expect((await getReferral(referralId))?.status).toBe('awaiting_first_contact');
+    expect(journeyStates.firstContact).toBe('FirstContact');
+  });
+});

@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadArea } from '../../areas/index.ts';
+import { findOpenTask, listTimeline, taskTokenOf } from '../../functions/shared/referral-store.ts';
+import { tableName, journeysTable } from '../../functions/shared/tables.ts';
+import { ManualClock } from '../../local/clock.ts';
+import { freePort } from '../../local/ports.ts';
+import { startRuntime } from '../../local/runtime.ts';
+import { validReferral } from '../fixtures/referrals.ts';
+import { HOUR } from '../support/runtime.ts';
+
+/**
+ * Killing the local runtime loses nothing: journeys waiting on a person or a timer wait again
+ * at the same place after a restart, and finish when the person answers or the time comes.
+ */
+const area = loadArea('south-yorkshire');
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'workwell-restart-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) killGroup(child);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  output: string[];
+  api: string;
+  sfnEndpoint: string;
+  dynamoEndpoint: string;
+}
+
+/** `npm start` as a user runs it, in its own process group so SIGKILL takes DynamoDB Local too. */
+async function startProcess(dataDir: string, port: number): Promise<Started> {
+  const child = spawn(
+    join('node_modules', '.bin', 'tsx'),
+    ['local/start.ts', '--port', String(port), '--data-dir', dataDir],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: undefined } },
+  );
+  children.push(child);
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${output.join('\n')}`)), 90_000);
+    const onLine = (chunk: Buffer) => {
+      output.push(...chunk.toString().split('\n').filter(Boolean));
+      const find = (label: string) => output.find((l) => l.includes(label))?.match(/http:\/\/[\d.:]+/)?.[0];
+      const api = find('API:');
+      const sfnEndpoint = find('Step Functions:');
+      const dynamoEndpoint = find('DynamoDB Local:');
+      if (api && sfnEndpoint && dynamoEndpoint && output.some((l) => l.includes('Data:'))) {
+        clearTimeout(timer);
+        resolve({ child, output, api, sfnEndpoint, dynamoEndpoint });
+      }
+    };
+    child.stdout!.on('data', onLine);
+    child.stderr!.on('data', onLine);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function statusOf(api: string, referralId: string): Promise<string> {
+  const res = await fetch(`${api}/v1/referrals/${referralId}`);
+  return ((await res.json()) as { status: string }).status;
+}
+
+function pointStoreAt(dynamoEndpoint: string): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-2',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    [journeysTable.envVar]: tableName('south-yorkshire', journeysTable),
+  });
+}
+
+describe('restart', () => {
+  it('after SIGKILL, journeys waiting on a task wait again and finish when it is completed', { timeout: 240_000 }, async () => {
+    const dataDir = tempDir();
+    const first = await startProcess(dataDir, await freePort());
+    const post = async (body: unknown) => {
+      const res = await fetch(`${first.api}/v1/referrals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { referralId: string }).referralId;
+    };
+    const contact = await post(validReferral());
+    const review = await post(validReferral({ needs: { complexNeeds: true } }));
+    await until(async () => ((await statusOf(first.api, contact)) === 'awaiting_first_contact' ? true : undefined), 'first contact task');
+    await until(async () => ((await statusOf(first.api, review)) === 'needs_review' ? true : undefined), 'review task');
+
+    killGroup(first.child);
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startProcess(dataDir, await freePort());
+    expect(second.output.join('\n')).toContain('resumed 2 journey(s)');
+    expect(await statusOf(second.api, contact)).toBe('awaiting_first_contact');
+
+    pointStoreAt(second.dynamoEndpoint);
+    const sfn = new SFNClient({ endpoint: second.sfnEndpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      const complete = async (referralId: string, type: 'first_contact' | 'needs_review', output: unknown) => {
+        const task = await findOpenTask(referralId, type);
+        const token = await taskTokenOf(referralId, task!.taskId);
+        await sfn.send(new SendTaskSuccessCommand({ taskToken: token!, output: JSON.stringify(output) }));
+      };
+      await complete(contact, 'first_contact', { outcome: 'engaged' });
+      await complete(review, 'needs_review', { outcome: 'eligible' });
+      await until(async () => ((await statusOf(second.api, contact)) === 'engaged' ? true : undefined), 'engaged');
+      await until(async () => ((await statusOf(second.api, review)) === 'awaiting_first_contact' ? true : undefined), 'review admitted');
+
+      const arn = (name: string) => `arn:aws:states:eu-west-2:000000000000:execution:WorkWell-south-yorkshire-journey:${name}`;
+      const done = await sfn.send(new DescribeExecutionCommand({ executionArn: arn(contact) }));
+      expect(done.status).toBe('SUCCEEDED');
+      const all = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn('x').replace(':execution:', ':stateMachine:').replace(/:x$/, '') }));
+      expect(all.executions?.map((e) => e.name).sort()).toEqual([contact, review].sort());
+      // Replay answered finished steps from the journal: triage ran once per referral.
+      const triaged = (await listTimeline(contact)).filter((e) => e.event === 'triaged');
+      expect(triaged).toHaveLength(1);
+    } finally {
+      sfn.destroy();
+      killGroup(second.child);
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ManualClock } from '../../local/clock.ts';
+import { type Runtime, startRuntime } from '../../local/runtime.ts';
+import { validReferral } from '../fixtures/referrals.ts';
+
+/**
+ * The local runtime in this test process: in memory, on a manual clock, retrying at once.
+ * Handlers see the runtime's clock through Date, as they do under `npm start`.
+ */
+export interface TestRuntime extends Runtime {
+  readonly clock: ManualClock;
+  readonly sfn: SFNClient;
+  postReferral(body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Advances the clock by `ms` and waits until every journey is waiting again. */
+  advance(ms: number): Promise<void>;
+}
+
+export async function startTestRuntime(areaSlug = 'south-yorkshire', start = Date.UTC(2026, 0, 5, 9, 0, 0)): Promise<TestRuntime> {
+  const clock = new ManualClock(start);
+  const runtime = await startRuntime({ areaSlug, port: 0, clock, retryScale: 0 });
+  const sfn = new SFNClient({
+    endpoint: runtime.stepFunctionsEndpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const stopRuntime = runtime.stop;
+  return Object.assign(runtime, {
+    clock,
+    sfn,
+    postReferral: (body: unknown = validReferral(), headers: Record<string, string> = {}) =>
+      fetch(`${runtime.gatewayUrl}/v1/referrals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    advance: async (ms: number) => {
+      clock.advance(ms);
+      await runtime.engine.idle();
+    },
+    stop: async () => {
+      sfn.destroy();
+      await stopRuntime();
+    },
+  });
+}
+
+export const HOUR = 3600_000;
