@@ -95,7 +95,14 @@ function crossChecks(settings: AreaSettings, sourceName: string): string[] {
     ['eligibility.situations', settings.eligibility.situations],
     ['priority.urgentSituations', settings.priority.urgentSituations],
     ['signposting.id', settings.signposting.map((s) => s.id)],
+    ['teamLeads.id', settings.teamLeads.map((t) => t.id)],
+    ['coaches.id', settings.coaches.map((c) => c.id)],
+    ['services.id', settings.services.map((s) => s.id)],
   ];
+  const leads = new Set(settings.teamLeads.map((t) => t.id));
+  settings.coaches.forEach((coach, i) => {
+    if (!leads.has(coach.teamLeadId)) problems.push(`coaches.${i}.teamLeadId: no team lead "${coach.teamLeadId}"`);
+  });
   for (const [path, values] of lists) {
     const repeated = duplicates(values);
     if (repeated.length > 0) problems.push(`${path}: duplicate values ${repeated.join(', ')}`);
@@ -126,9 +133,23 @@ export function parseAreaSettings(data: unknown, sourceName: string): AreaSettin
 }
 
 const cache = new Map<AreaSlug, AreaSettings>();
+const extraAreas = new Map<string, AreaSettings>();
+
+/**
+ * Adds an area that is not one of the shipped pilot areas, for this process only: tests and
+ * local trials use it for settings of their own (e.g. a provider listening on this machine).
+ */
+export function registerArea(data: unknown, sourceName = 'registered area'): AreaSettings {
+  const settings = deepFreeze(parseAreaSettings(data, sourceName));
+  if (isAreaSlug(settings.slug)) throw new Error(`Area "${settings.slug}" is a pilot area and cannot be replaced`);
+  extraAreas.set(settings.slug, settings);
+  return settings;
+}
 
 /** The validated settings of one area. Throws for an unknown slug or an invalid file. */
 export function loadArea(slug: string): AreaSettings {
+  const extra = extraAreas.get(slug);
+  if (extra) return extra;
   if (!isAreaSlug(slug)) {
     throw new Error(`Unknown area "${slug}"; known areas: ${areaSlugs.join(', ')}`);
   }

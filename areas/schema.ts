@@ -44,6 +44,69 @@ export const SignpostSchema = z.strictObject({
 });
 export type Signpost = z.infer<typeof SignpostSchema>;
 
+const person = {
+  id: slug,
+  name: z.string().min(1),
+  /** Work email: notifications go here, never to personal addresses. */
+  email: z.email(),
+};
+
+export const TeamLeadSchema = z.strictObject(person);
+
+export const CoachSchema = z.strictObject({
+  ...person,
+  teamLeadId: slug,
+  /** Conditions the coach is experienced with; preferred when they match the referral. */
+  specialisms: z.array(ConditionCategory).default([]),
+  /** Postcode districts the coach covers best; empty means the whole area. */
+  localities: z.array(postcodeDistrict).default([]),
+  maxCaseload: z.number().int().min(0).max(500),
+  /** On leave: no new assignments. */
+  available: z.boolean().default(true),
+});
+export type Coach = z.infer<typeof CoachSchema>;
+
+/** Kinds of local service a coach refers on to (Open Referral UK taxonomy terms, simplified). */
+export const onwardServiceTypes = [
+  'physiotherapy',
+  'talking_therapy',
+  'employment_advice',
+  'workplace_adjustments',
+  'occupational_health',
+  'debt_advice',
+  'council_services',
+] as const;
+export const OnwardServiceType = z.enum(onwardServiceTypes);
+
+/**
+ * A local service in the area's directory, shaped after Open Referral UK (HSDS 3.0 service):
+ * id, name, status, description, url, email, organization, age limits, service areas,
+ * plus how an onward referral reaches it and how long it has to answer.
+ */
+export const ServiceSchema = z.strictObject({
+  id: slug,
+  name: z.string().min(1),
+  description: z.string().min(1),
+  status: z.enum(['active', 'inactive', 'defunct', 'temporarily closed']),
+  url: z.url().optional(),
+  email: z.email().optional(),
+  organization: z.strictObject({ id: slug, name: z.string().min(1) }),
+  taxonomy: OnwardServiceType,
+  minimum_age: z.number().int().min(0).optional(),
+  maximum_age: z.number().int().max(120).optional(),
+  /** Postcode districts served; empty means the whole area. */
+  service_areas: z.array(postcodeDistrict).default([]),
+  referral: z.discriminatedUnion('channel', [
+    z.strictObject({ channel: z.literal('email'), address: z.email() }),
+    z.strictObject({
+      channel: z.literal('webhook'),
+      // HTTPS only, except a provider on this machine (local trials and tests).
+      address: z.url().refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https URL'),
+    }),
+  ]),
+});
+export type Service = z.infer<typeof ServiceSchema>;
+
 export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
@@ -84,6 +147,14 @@ export const AreaSettingsSchema = z.strictObject({
     escalationGraceHours: hours,
     maxContactAttempts: z.number().int().min(1).max(10),
     needsReviewHours: hours,
+    assessmentHours: hours,
+    /** A follow-up check-in is due this long after its scheduled date. */
+    followUpHours: hours,
+    outcomeHours: hours,
+    /** A provider has this long to answer an onward referral, and as long again after a chase. */
+    providerResponseHours: hours,
+    /** A waitlisted referral is re-offered to the coaches this often, in case a wake-up was missed. */
+    waitlistRecheckHours: hours,
   }),
   support: z.strictObject({
     maxWeeksInWork: z.number().int().positive(),
@@ -91,6 +162,9 @@ export const AreaSettingsSchema = z.strictObject({
     followUpEveryWeeks: z.number().int().positive(),
   }),
   signposting: z.array(SignpostSchema).min(1),
+  teamLeads: z.array(TeamLeadSchema).min(1),
+  coaches: z.array(CoachSchema).min(1),
+  services: z.array(ServiceSchema).min(1),
   /** Years records are kept after a journey closes (NHS Records Management Code: 8). */
   retentionYears: z.number().int().min(1).max(30),
 });

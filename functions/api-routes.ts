@@ -13,4 +13,6 @@ export interface ApiRoute {
 export const apiRoutes = [
   { method: 'POST', path: '/v1/referrals', function: 'intake' },
   { method: 'GET', path: '/v1/referrals/{referralId}', function: 'referral-status' },
+  // Local service providers answer onward referrals here, with the key sent in the referral.
+  { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status' },
 ] as const satisfies readonly ApiRoute[];

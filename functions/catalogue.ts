@@ -67,6 +67,39 @@ export const functionCatalogue = [
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
   },
+  {
+    name: 'assign-coach',
+    entry: 'functions/handlers/assign-coach.ts',
+    description: 'Assigns an eligible referral to a coach with free caseload, best match first',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
+  {
+    name: 'join-waitlist',
+    entry: 'functions/handlers/join-waitlist.ts',
+    description: 'Puts a referral on the waitlist until a coach has capacity',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: ['respond'],
+  },
+  {
+    name: 'send-onward-referral',
+    entry: 'functions/handlers/send-onward-referral.ts',
+    description: 'Sends an onward referral to a local service and waits for its answer',
+    ...common,
+    timeoutSeconds: 30,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
+  {
+    name: 'provider-status',
+    entry: 'functions/handlers/provider-status.ts',
+    description: 'Receives a local service provider status for an onward referral',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: ['respond'],
+  },
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof functionCatalogue)[number]['name'];
