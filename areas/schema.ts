@@ -53,6 +53,16 @@ const person = {
 
 export const TeamLeadSchema = z.strictObject(person);
 
+/** Outcome measures areas use: Work and Social Adjustment Scale, PHQ-9, GAD-7, absence days. */
+export const measureRanges = {
+  wsas: { min: 0, max: 40 },
+  phq9: { min: 0, max: 27 },
+  gad7: { min: 0, max: 21 },
+  sickness_absence_days: { min: 0, max: 366 },
+} as const;
+export const MeasureName = z.enum(Object.keys(measureRanges) as [keyof typeof measureRanges, ...(keyof typeof measureRanges)[]]);
+export type MeasureName = z.infer<typeof MeasureName>;
+
 export const CoachSchema = z.strictObject({
   ...person,
   teamLeadId: slug,
@@ -160,6 +170,8 @@ export const AreaSettingsSchema = z.strictObject({
     maxWeeksInWork: z.number().int().positive(),
     maxWeeksOutOfWork: z.number().int().positive(),
     followUpEveryWeeks: z.number().int().positive(),
+    /** Measures taken at assessment and at the outcome (baseline and end). */
+    measures: z.array(MeasureName).min(1),
   }),
   signposting: z.array(SignpostSchema).min(1),
   teamLeads: z.array(TeamLeadSchema).min(1),

@@ -19,6 +19,8 @@ export interface FunctionDefinition {
   readonly tables: readonly { readonly table: TableDesign; readonly access: 'read' | 'readWrite' }[];
   /** What the function may do with the area's journey state machine. */
   readonly stateMachine: readonly StateMachineAccess[];
+  /** Further settings it needs: the API's public URL, the secret provider keys derive from. */
+  readonly settings?: readonly ('publicApiUrl' | 'providerKeySecret')[];
 }
 
 const common = { memoryMb: 512, timeoutSeconds: 10 } as const;
@@ -57,7 +59,8 @@ export const functionCatalogue = [
     description: 'Opens a human task holding the journey task token, due by the area deadline',
     ...common,
     tables: [{ table: journeysTable, access: 'readWrite' }],
-    stateMachine: [],
+    // Delivers an answer that arrived while the journey changed phase.
+    stateMachine: ['respond'],
   },
   {
     name: 'record-stage',
@@ -65,7 +68,8 @@ export const functionCatalogue = [
     description: 'Records a journey stage (escalation, closure, needs attention) on the referral',
     ...common,
     tables: [{ table: journeysTable, access: 'readWrite' }],
-    stateMachine: [],
+    // Closing frees caseload, which may assign a waitlisted journey and resume it.
+    stateMachine: ['respond'],
   },
   {
     name: 'assign-coach',
@@ -90,7 +94,9 @@ export const functionCatalogue = [
     ...common,
     timeoutSeconds: 30,
     tables: [{ table: journeysTable, access: 'readWrite' }],
-    stateMachine: [],
+    // Answers at once when the provider already replied.
+    stateMachine: ['respond'],
+    settings: ['publicApiUrl', 'providerKeySecret'],
   },
   {
     name: 'provider-status',
@@ -99,6 +105,7 @@ export const functionCatalogue = [
     ...common,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: ['respond'],
+    settings: ['providerKeySecret'],
   },
 ] as const satisfies readonly FunctionDefinition[];
 
@@ -124,6 +131,8 @@ export interface EnvironmentInputs {
   /** Physical table names, keyed by table design id. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly stateMachineArn?: string;
+  readonly publicApiUrl?: string;
+  readonly providerKeySecret?: string;
 }
 
 /** Environment of a function, built the same way in AWS and locally. */
@@ -145,6 +154,12 @@ export function functionEnvironment(
   if (def.stateMachine.length > 0) {
     if (!inputs.stateMachineArn) throw new Error(`${def.name} needs the state machine ARN`);
     env.JOURNEY_STATE_MACHINE_ARN = inputs.stateMachineArn;
+  }
+  const settings = { publicApiUrl: ['PUBLIC_API_URL', inputs.publicApiUrl], providerKeySecret: ['PROVIDER_KEY_SECRET', inputs.providerKeySecret] } as const;
+  for (const setting of def.settings ?? []) {
+    const [name, value] = settings[setting];
+    if (!value) throw new Error(`${def.name} needs ${setting}`);
+    env[name] = value;
   }
   return env;
 }

@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Fn, Lazy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { AreaSettings } from '../areas/schema.ts';
-import { AreaApi } from './api.ts';
+import { AreaApi, apiStageName } from './api.ts';
 import { AreaData } from './data.ts';
 import { AreaFunctions } from './functions.ts';
 import { JourneyStateMachine, journeyStateMachineName } from './journey-state-machine.ts';
@@ -34,15 +35,29 @@ export class AreaStack extends Stack {
 
     // Functions get the state machine by name so that building them needs nothing from it.
     const journeyRef = sfn.StateMachine.fromStateMachineName(this, 'JourneyByName', journeyStateMachineName(area.slug));
+    // Providers' keys derive from this secret (HMAC), so no provider key is ever stored.
+    const providerKeySecret = new secretsmanager.Secret(this, 'ProviderKeySecret', {
+      description: `WorkWell ${area.slug}: secret that onward referral provider keys derive from`,
+      encryptionKey: key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    let api: AreaApi['api'] | undefined;
+    // Built from the API id alone (not its stage), so functions and API do not depend on each other.
+    const publicApiUrl = Lazy.string({
+      produce: () => Fn.join('', ['https://', api!.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, `/${apiStageName}`]),
+    });
     const { functions } = new AreaFunctions(this, 'Functions', {
       areaSlug: area.slug,
       key,
       tables: data.tables,
       tableNames: data.tableNames,
       stateMachine: journeyRef,
+      publicApiUrl,
+      // Resolved by CloudFormation at deploy time; the value never appears in the template.
+      providerKeySecret: providerKeySecret.secretValue.unsafeUnwrap(),
     });
     const journey = new JourneyStateMachine(this, 'Journey', { areaSlug: area.slug, key, functions });
-    const { api } = new AreaApi(this, 'Api', { areaSlug: area.slug, key, functions });
+    api = new AreaApi(this, 'Api', { areaSlug: area.slug, key, functions }).api;
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'StateMachineArn', { value: journey.stateMachine.stateMachineArn });

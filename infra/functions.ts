@@ -32,6 +32,10 @@ export interface AreaFunctionsProps {
    * declares state machine access.
    */
   readonly stateMachine: sfn.IStateMachine;
+  /** The API's public base URL (a lazy value: the API is built after the functions). */
+  readonly publicApiUrl: string;
+  /** The secret that providers' keys derive from. */
+  readonly providerKeySecret: string;
 }
 
 /** Lambda's limit; checked here so the error names the area, not just a length. */
@@ -85,6 +89,8 @@ export class AreaFunctions extends Construct {
         areaSlug: props.areaSlug,
         tableNames: props.tableNames,
         ...(def.stateMachine.length > 0 ? { stateMachineArn: props.stateMachine.stateMachineArn } : {}),
+        publicApiUrl: props.publicApiUrl,
+        providerKeySecret: props.providerKeySecret,
       }),
       // Lambda only applies the bundle's source maps to stack traces when asked.
       NODE_OPTIONS: '--enable-source-maps',

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadArea } from '../areas/index.ts';
 import { functionCatalogue, functionEnvironment } from '../functions/catalogue.ts';
+import { seedCoaches } from '../functions/shared/coach-store.ts';
 import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
@@ -49,6 +52,17 @@ export interface Runtime {
 
 const ACCOUNT = '000000000000';
 
+/** A secret kept with the local data (or made afresh for an in-memory run). */
+function localSecret(dataDir: string | undefined, name: string): string {
+  if (!dataDir) return randomBytes(48).toString('base64url');
+  const file = join(dataDir, name);
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -89,7 +103,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const sfnPort = await listen(sfnServer, opts.stepFunctionsPort ?? 0);
     const stepFunctionsEndpoint = `http://127.0.0.1:${sfnPort}`;
 
+    const port = opts.port || (await freePort());
+    const gatewayUrl = `http://127.0.0.1:${port}`;
     const tableNames = Object.fromEntries(tables.map((t) => [t.id, tableName(area.slug, t)]));
+    const inputs = {
+      areaSlug: area.slug,
+      tableNames,
+      stateMachineArn,
+      publicApiUrl: gatewayUrl,
+      providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
+    };
     const env: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -99,7 +122,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
     };
     for (const def of functionCatalogue) {
-      Object.assign(env, functionEnvironment(def, { areaSlug: area.slug, tableNames, stateMachineArn }));
+      Object.assign(env, functionEnvironment(def, inputs));
     }
     // Handlers run in this process, so one service name and a quieter log level locally.
     env.POWERTOOLS_SERVICE_NAME = `workwell-${area.slug}`;
@@ -111,6 +134,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const client = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await createTables(client, area.slug);
     client.destroy();
+    // The area's coaches are the starting data; changes made since are kept.
+    await seedCoaches(area);
 
     restoreDate = installClockAsDate(opts.clock);
     const functions = new LocalFunctions(area.slug, region);
@@ -137,12 +162,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }),
     );
     servers.push(gateway);
-    const port = await listen(gateway, opts.port);
+    await listen(gateway, port);
 
     const stopDynamo = dynamo;
     const restore = restoreDate;
     return {
-      gatewayUrl: `http://127.0.0.1:${port}`,
+      gatewayUrl,
       stepFunctionsEndpoint,
       dynamoDbEndpoint: dynamo.endpoint,
       stateMachineArn,

@@ -4,19 +4,21 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../functions/catalogue.ts';
-import { journeyStates as S, taskTypes } from './states.ts';
+import { journeyStates as S, type TaskType, taskTypes } from './states.ts';
 
 /**
  * The referral-to-outcome journey of one area, as a Step Functions Standard state machine
- * (JSONPath). Execution input is `{ "referralId": "..." }`: state stays small (ids, not
- * documents). Per-area deadlines arrive from the triage step, so one definition serves all areas.
+ * (JSONPath). Execution input is `{ "referralId": "..." }`: state stays small (ids and codes, not
+ * documents; coaches' answers are stored by the task completion service, which sends the journey
+ * only what it branches on). Per-area deadlines arrive from the triage step, so one definition
+ * serves all areas.
  */
 export interface JourneyProps {
   readonly functions: Readonly<Record<FunctionName, IFunction>>;
 }
 
 /** Errors worth retrying: Lambda's own transient faults and DynamoDB throttling surfaced by handlers. */
-const transientErrors = [
+export const transientErrors = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -29,86 +31,210 @@ const transientErrors = [
   'TransientError',
 ];
 
+const referralId = sfn.JsonPath.stringAt('$.referralId');
+
+interface HumanTaskOptions {
+  readonly type: TaskType;
+  /** Where the assignee's answer goes in the state. */
+  readonly resultPath: string;
+  /** Where an unexpected failure goes (needs attention, or the branch's Fail state). */
+  readonly onFailure: sfn.IChainable;
+  /** After the last escalation's grace period runs out unanswered. */
+  readonly onExhausted: sfn.IChainable;
+}
+
+interface HumanTask {
+  readonly start: sfn.IChainable;
+  /** Sets the state every phase goes to once the task is answered. */
+  then(next: sfn.IChainable): void;
+}
+
 export class JourneyDefinition extends Construct {
   readonly chain: sfn.IChainable;
+  private readonly fn: Readonly<Record<FunctionName, IFunction>>;
 
   constructor(scope: Construct, id: string, props: JourneyProps) {
     super(scope, id);
-    const fn = props.functions;
+    this.fn = props.functions;
+    const fn = this.fn;
 
-    const needsAttention = this.invoke(S.recordNeedsAttention, fn['record-stage'], {
-      referralId: sfn.JsonPath.stringAt('$.referralId'),
+    const needsAttention = this.lambda(S.recordNeedsAttention, fn['record-stage'], {
+      referralId,
       stage: 'needs_attention',
       error: sfn.JsonPath.stringAt('$.failure.Error'),
-    }, '$.recorded', false).next(
+    }, '$.recorded').next(
       new sfn.Fail(this, S.needsAttention, {
         error: 'JourneyNeedsAttention',
         cause: 'A journey step failed after retries; see the referral timeline',
       }),
     );
 
-    const closeWith = (stateName: string, stage: string, endName: string) =>
-      this.invoke(stateName, fn['record-stage'], {
-        referralId: sfn.JsonPath.stringAt('$.referralId'),
-        stage,
-      }, '$.recorded', true, needsAttention).next(new sfn.Succeed(this, endName));
+    const close = (stateName: string, stage: string, endName: string) =>
+      this.lambda(stateName, fn['record-stage'], { referralId, stage }, '$.recorded', needsAttention).next(
+        new sfn.Succeed(this, endName),
+      );
+    const closeNotEligible = close(S.closeNotEligible, 'not_eligible', S.notEligible);
+    const closeNotEngaged = close(S.closeNotEngaged, 'not_engaged', S.notEngaged);
+    const closeDeclined = close(S.closeDeclined, 'declined', S.declined);
 
-    const closeNotEligible = closeWith(S.closeNotEligible, 'not_eligible', S.notEligible);
-    const closeNotEngaged = closeWith(S.closeNotEngaged, 'not_engaged', S.notEngaged);
-    const closeDeclined = closeWith(S.closeDeclined, 'declined', S.declined);
-    const recordEngaged = closeWith(S.recordEngaged, 'engaged', S.engaged);
-
-    // First contact: a coach task due by the area's deadline for the priority. A missed
-    // deadline escalates to the team lead and opens a fresh attempt (each with a new token),
-    // up to the area's limit of attempts; then the journey closes as not engaged.
-    const firstContact = this.humanTask(S.firstContact, fn, {
-      type: taskTypes.firstContact,
-      dueInSecondsPath: '$.triage.firstContactDueSeconds',
-      resultPath: '$.firstContact',
-      needsAttention,
-      onAttemptsExhausted: closeNotEngaged,
+    // Outcome and discharge: the coach's caseload is freed, which may wake the waitlist.
+    const outcome = this.humanTask(S.outcome, {
+      type: taskTypes.outcome,
+      resultPath: '$.outcome',
+      onFailure: needsAttention,
+      onExhausted: needsAttention,
     });
-    firstContact.done.next(
+    outcome.then(close(S.discharge, 'completed', S.completed));
+
+    // Support: onward referrals (one branch each) alongside the follow-up check-ins.
+    const support = new sfn.Parallel(this, S.support, { resultPath: sfn.JsonPath.DISCARD })
+      .branch(this.onwardReferrals())
+      .branch(this.followUps());
+    support.addCatch(needsAttention, { errors: ['States.ALL'], resultPath: '$.failure' });
+    support.next(outcome.start);
+
+    const assessment = this.humanTask(S.assessment, {
+      type: taskTypes.assessment,
+      resultPath: '$.plan',
+      onFailure: needsAttention,
+      onExhausted: needsAttention,
+    });
+    assessment.then(support);
+
+    // First contact: engaged, declined, or a failed attempt that may be tried again.
+    const firstContact = this.humanTask(S.firstContact, {
+      type: taskTypes.firstContact,
+      resultPath: '$.firstContact',
+      onFailure: needsAttention,
+      onExhausted: closeNotEngaged,
+    });
+    const attemptFailed = this.lambda(S.contactAttemptFailed, fn['record-stage'], {
+      referralId,
+      stage: 'contact_attempt_failed',
+      taskType: taskTypes.firstContact,
+    }, '$.attempts', needsAttention).next(
+      new sfn.Choice(this, S.moreContactAttempts)
+        .when(sfn.Condition.booleanEquals('$.attempts.attemptsLeft', true), firstContact.start)
+        .otherwise(closeNotEngaged),
+    );
+    firstContact.then(
       new sfn.Choice(this, S.firstContactOutcome)
-        .when(sfn.Condition.stringEquals('$.firstContact.outcome', 'engaged'), recordEngaged)
+        .when(sfn.Condition.stringEquals('$.firstContact.outcome', 'engaged'), assessment.start)
         .when(sfn.Condition.stringEquals('$.firstContact.outcome', 'declined'), closeDeclined)
-        .otherwise(firstContact.retry),
+        .otherwise(attemptFailed),
     );
 
-    // Needs review: a decision by the area's team lead, who may admit or turn down the referral.
-    const review = this.humanTask(S.review, fn, {
-      type: taskTypes.needsReview,
-      dueInSecondsPath: '$.triage.reviewDueSeconds',
-      resultPath: '$.review',
-      needsAttention,
-      onAttemptsExhausted: needsAttention,
+    // Coach assignment; with no capacity the journey waits on the waitlist, re-checking now
+    // and then in case a wake-up was missed.
+    const assign = this.lambda(S.assignCoach, fn['assign-coach'], { referralId }, '$.assignment', needsAttention);
+    const waitlist = this.callback(S.waitlist, fn['join-waitlist'], { referralId }, {
+      timeoutPath: '$.triage.deadlines.waitlistRecheckSeconds',
+      resultPath: '$.assignment',
     });
-    review.done.next(
+    waitlist.addCatch(assign, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    waitlist.addCatch(needsAttention, { errors: ['States.ALL'], resultPath: '$.failure' });
+    const assigned = new sfn.Choice(this, S.assigned)
+      .when(sfn.Condition.booleanEquals('$.assignment.assigned', true), firstContact.start)
+      .otherwise(waitlist);
+    assign.next(assigned);
+    waitlist.next(assigned);
+
+    // Needs review: the area's team lead admits or turns down the referral.
+    const review = this.humanTask(S.review, {
+      type: taskTypes.needsReview,
+      resultPath: '$.review',
+      onFailure: needsAttention,
+      onExhausted: needsAttention,
+    });
+    review.then(
       new sfn.Choice(this, S.reviewOutcome)
-        .when(sfn.Condition.stringEquals('$.review.outcome', 'eligible'), firstContact.start)
+        .when(sfn.Condition.stringEquals('$.review.outcome', 'eligible'), assign)
         .otherwise(closeNotEligible),
     );
 
-    const triage = this.invoke(S.triage, fn.triage, {
-      referralId: sfn.JsonPath.stringAt('$.referralId'),
-    }, '$.triage', true, needsAttention);
-
+    const triage = this.lambda(S.triage, fn.triage, { referralId }, '$.triage', needsAttention);
     this.chain = sfn.Chain.start(triage).next(
       new sfn.Choice(this, S.triageOutcome)
         .when(sfn.Condition.stringEquals('$.triage.outcome', 'not_eligible'), closeNotEligible)
         .when(sfn.Condition.stringEquals('$.triage.outcome', 'needs_review'), review.start)
-        .otherwise(firstContact.start),
+        .otherwise(assign),
     );
   }
 
-  /** A Lambda step with retry on transient faults; a lasting failure goes to needs attention. */
-  private invoke(
+  /** One onward referral per chosen service, in parallel; a silent provider goes to the coach. */
+  private onwardReferrals(): sfn.IChainable {
+    const fn = this.fn;
+    const branchFailed = new sfn.Fail(this, 'OnwardReferralFailed', { error: 'OnwardReferralFailed' });
+    const answered = new sfn.Succeed(this, S.providerAnswered);
+    const send = (name: string, chase: boolean) => {
+      const step = this.callback(name, fn['send-onward-referral'], {
+        referralId,
+        onwardReferralId: sfn.JsonPath.stringAt('$.onwardReferralId'),
+        chase,
+      }, { timeoutPath: '$.triage.deadlines.providerResponseSeconds', resultPath: '$.answer' });
+      // A failing provider endpoint is retried with backoff, and never blocks the journey.
+      step.addRetry({ errors: ['ProviderUnavailable'], interval: Duration.minutes(1), backoffRate: 2, maxAttempts: 4 });
+      return step;
+    };
+    const first = send(S.sendOnwardReferral, false);
+    const chase = send(S.chaseProvider, true);
+    const chaseTask = this.humanTask(S.providerChase, {
+      type: taskTypes.providerChase,
+      resultPath: '$.chase',
+      onFailure: branchFailed,
+      onExhausted: answered,
+    });
+    chaseTask.then(answered);
+    const noAnswer = this.lambda(S.providerNoAnswer, fn['record-stage'], {
+      referralId,
+      stage: 'provider_no_answer',
+      onwardReferralId: sfn.JsonPath.stringAt('$.onwardReferralId'),
+    }, '$.recorded', branchFailed).next(chaseTask.start);
+    first.addCatch(chase, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    first.addCatch(noAnswer, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    chase.addCatch(noAnswer, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    first.next(answered);
+    chase.next(answered);
+
+    return new sfn.Map(this, S.onwardReferrals, {
+      itemsPath: '$.plan.onwardReferrals',
+      itemSelector: {
+        referralId: sfn.JsonPath.stringAt('$.referralId'),
+        triage: sfn.JsonPath.objectAt('$.triage'),
+        onwardReferralId: sfn.JsonPath.stringAt('$$.Map.Item.Value.onwardReferralId'),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(first);
+  }
+
+  /** Check-ins at the scheduled dates until the plan says the outcome is next. */
+  private followUps(): sfn.IChainable {
+    const branchFailed = new sfn.Fail(this, 'FollowUpFailed', { error: 'FollowUpFailed' });
+    const followUp = this.humanTask(S.followUp, {
+      type: taskTypes.followUp,
+      resultPath: '$.plan.followUp',
+      onFailure: branchFailed,
+      onExhausted: branchFailed,
+    });
+    const next = new sfn.Choice(this, S.followUpOrOutcome)
+      .when(
+        sfn.Condition.stringEquals('$.plan.followUp.next', 'follow_up'),
+        new sfn.Wait(this, S.waitForFollowUp, { time: sfn.WaitTime.secondsPath('$.plan.followUp.waitSeconds') }).next(
+          followUp.start,
+        ),
+      )
+      .otherwise(new sfn.Succeed(this, S.followUpsDone));
+    followUp.then(next);
+    return next;
+  }
+
+  /** A Lambda step with retry on transient faults; a lasting failure goes to `onFailure`. */
+  private lambda(
     stateName: string,
     lambdaFunction: IFunction,
     payload: Record<string, unknown>,
     resultPath: string,
-    catchFailures: boolean,
-    needsAttention?: sfn.IChainable,
+    onFailure?: sfn.IChainable,
   ): tasks.LambdaInvoke {
     const step = new tasks.LambdaInvoke(this, stateName, {
       lambdaFunction,
@@ -117,6 +243,31 @@ export class JourneyDefinition extends Construct {
       retryOnServiceExceptions: false,
       resultPath,
     });
+    this.retryTransient(step);
+    if (onFailure) step.addCatch(onFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    return step;
+  }
+
+  /** A Lambda invoked with a task token; the journey waits for SendTaskSuccess or the time-out. */
+  private callback(
+    stateName: string,
+    lambdaFunction: IFunction,
+    payload: Record<string, unknown>,
+    opts: { timeoutPath: string; resultPath: string },
+  ): tasks.LambdaInvoke {
+    const step = new tasks.LambdaInvoke(this, stateName, {
+      lambdaFunction,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ ...payload, taskToken: sfn.JsonPath.taskToken }),
+      taskTimeout: sfn.Timeout.at(opts.timeoutPath),
+      resultPath: opts.resultPath,
+      retryOnServiceExceptions: false,
+    });
+    this.retryTransient(step);
+    return step;
+  }
+
+  private retryTransient(step: tasks.LambdaInvoke): void {
     step.addRetry({
       errors: transientErrors,
       interval: Duration.seconds(2),
@@ -124,64 +275,54 @@ export class JourneyDefinition extends Construct {
       maxAttempts: 4,
       jitterStrategy: sfn.JitterType.FULL,
     });
-    if (catchFailures && needsAttention) {
-      step.addCatch(needsAttention, { errors: ['States.ALL'], resultPath: '$.failure' });
-    }
-    return step;
   }
 
   /**
-   * A human task: open it (storing the token), wait for the assignee's answer until the due
-   * time; on time-out record an escalation, wait the grace period and open the next attempt.
+   * A human task in three phases, each one entry of a callback state with its own time-out:
+   * open until the reminder, remind until the deadline, then (after the escalation to the team
+   * lead) a grace period. Every entry issues a new token; the stored task keeps its id, so the
+   * assignee sees one task throughout. After the grace period the next attempt opens, up to the
+   * area's limit. The task itself lives in DynamoDB (open-task), never in the state.
    */
-  private humanTask(
-    name: string,
-    fn: Readonly<Record<FunctionName, IFunction>>,
-    opts: {
-      type: string;
-      dueInSecondsPath: string;
-      resultPath: string;
-      needsAttention: sfn.IChainable;
-      onAttemptsExhausted: sfn.IChainable;
-    },
-  ): { start: sfn.IChainable; done: sfn.INextable; retry: sfn.IChainable } {
-    const awaitTask = new tasks.LambdaInvoke(this, `${name}Task`, {
-      lambdaFunction: fn['open-task'],
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({
-        referralId: sfn.JsonPath.stringAt('$.referralId'),
+  private humanTask(name: string, opts: HumanTaskOptions): HumanTask {
+    const fn = this.fn;
+    const timings = `$.triage.deadlines.tasks.${opts.type}`;
+    const phase = (phaseName: 'open' | 'remind' | 'grace', timeoutPath: string) => {
+      const step = this.callback(`${name}${phaseName === 'open' ? 'Open' : phaseName === 'remind' ? 'Reminder' : 'Grace'}`, fn['open-task'], {
+        referralId,
         type: opts.type,
-        taskToken: sfn.JsonPath.taskToken,
-        dueInSeconds: sfn.JsonPath.numberAt(opts.dueInSecondsPath),
-      }),
-      // The deadline is the area's, for this referral's priority, computed at triage.
-      taskTimeout: sfn.Timeout.at(opts.dueInSecondsPath),
-      resultPath: opts.resultPath,
-      retryOnServiceExceptions: false,
-    });
-    awaitTask.addRetry({
-      errors: transientErrors,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 4,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-
-    const escalate = this.invoke(`${name}Overdue`, fn['record-stage'], {
-      referralId: sfn.JsonPath.stringAt('$.referralId'),
+        phase: phaseName,
+        timings: sfn.JsonPath.objectAt(timings),
+        graceSeconds: sfn.JsonPath.numberAt('$.triage.deadlines.graceSeconds'),
+      }, { timeoutPath, resultPath: opts.resultPath });
+      return step;
+    };
+    const open = phase('open', `${timings}.openSeconds`);
+    const remind = phase('remind', `${timings}.remindSeconds`);
+    const grace = phase('grace', '$.triage.deadlines.graceSeconds');
+    const overdue = this.lambda(`${name}Overdue`, fn['record-stage'], {
+      referralId,
       stage: 'task_overdue',
       taskType: opts.type,
-    }, '$.escalation', true, opts.needsAttention);
-    const graceWait = new sfn.Wait(this, `${name}Grace`, {
-      time: sfn.WaitTime.secondsPath('$.triage.escalationGraceSeconds'),
-    });
+    }, '$.escalation', opts.onFailure);
     const moreAttempts = new sfn.Choice(this, `${name}MoreAttempts`)
-      .when(sfn.Condition.booleanEquals('$.escalation.attemptsLeft', true), graceWait.next(awaitTask))
-      .otherwise(opts.onAttemptsExhausted);
-    escalate.next(moreAttempts);
+      .when(sfn.Condition.booleanEquals('$.escalation.attemptsLeft', true), open)
+      .otherwise(opts.onExhausted);
 
-    awaitTask.addCatch(escalate, { errors: ['States.Timeout'], resultPath: '$.timeout' });
-    awaitTask.addCatch(opts.needsAttention, { errors: ['States.ALL'], resultPath: '$.failure' });
-    return { start: awaitTask, done: awaitTask, retry: escalate };
+    open.addCatch(remind, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    remind.addCatch(overdue, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    overdue.next(grace);
+    grace.addCatch(moreAttempts, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    for (const step of [open, remind, grace]) {
+      step.addCatch(opts.onFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    }
+    return {
+      start: open,
+      then: (next) => {
+        open.next(next);
+        remind.next(next);
+        grace.next(next);
+      },
+    };
   }
 }

@@ -12,8 +12,11 @@ export const journeyStages = [
   'intake',
   'triage',
   'review',
+  'waitlist',
   'first_contact',
+  'assessment',
   'support',
+  'outcome',
   'closed',
 ] as const;
 export type JourneyStage = (typeof journeyStages)[number];
@@ -21,14 +24,20 @@ export type JourneyStage = (typeof journeyStages)[number];
 /** Stages the workflow records through the record-stage function. */
 export const recordedStages = [
   'task_overdue',
+  'contact_attempt_failed',
+  'provider_no_answer',
   'engaged',
   'declined',
   'not_engaged',
   'not_eligible',
+  'completed',
+  'withdrawn',
   'needs_attention',
 ] as const;
 export type RecordedStage = (typeof recordedStages)[number];
-export type StatusStage = Exclude<RecordedStage, 'task_overdue'>;
+/** Stages about one task or onward referral; the others set the referral's status. */
+export const eventStages = ['task_overdue', 'contact_attempt_failed', 'provider_no_answer'] as const;
+export type StatusStage = Exclude<RecordedStage, (typeof eventStages)[number]>;
 
 export interface StageEffect {
   readonly status: ReferralStatus;
@@ -50,6 +59,12 @@ export function stageEffect(stage: StatusStage): StageEffect {
       return { status: 'not_engaged', event: 'not_engaged', closes: true, journeyStage: 'closed' };
     case 'not_eligible':
       return { status: 'not_eligible', event: 'closed_not_eligible', closes: true, journeyStage: 'closed' };
+    case 'completed':
+      // Discharged after the outcome was recorded.
+      return { status: 'completed', event: 'discharged', closes: true, journeyStage: 'closed' };
+    case 'withdrawn':
+      // The participant withdrew or the referrer cancelled: the service is voluntary.
+      return { status: 'withdrawn', event: 'withdrawn', closes: true, journeyStage: 'closed' };
     case 'needs_attention':
       return { status: 'needs_attention', event: 'needs_attention', closes: false };
   }
@@ -73,6 +88,13 @@ export function taskStatus(type: TaskType): { status: ReferralStatus; journeySta
       return { status: 'awaiting_first_contact', journeyStage: 'first_contact' };
     case 'needs_review':
       return { status: 'needs_review', journeyStage: 'review' };
+    case 'assessment':
+      return { status: 'engaged', journeyStage: 'assessment' };
+    case 'follow_up':
+    case 'provider_chase':
+      return { status: 'in_support', journeyStage: 'support' };
+    case 'outcome':
+      return { status: 'in_support', journeyStage: 'outcome' };
   }
 }
 

@@ -5,6 +5,7 @@ import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { problems } from '../shared/problem.ts';
 import { getReferral, listTimeline } from '../shared/referral-store.ts';
+import { currentArea } from '../shared/workflow.ts';
 
 /**
  * GET /v1/referrals/{referralId}: status, journey stage and timeline events of a referral,
@@ -21,6 +22,11 @@ async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     return problems.notFound('No referral with this id.');
   }
   const timeline = await listTimeline(referral.referralId);
+  // Not eligible: where the person can go instead, for the referrer to pass on.
+  const offered = new Set(referral.triage?.signposting ?? []);
+  const signposting = currentArea()
+    .signposting.filter((s) => offered.has(s.id))
+    .map(({ name, url, description }) => ({ name, url, description }));
   return json(200, {
     referralId: referral.referralId,
     status: referral.status,
@@ -28,6 +34,7 @@ async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     receivedAt: referral.receivedAt,
     updatedAt: referral.updatedAt,
     timeline: timeline.map(({ at, event }) => ({ at, event })),
+    ...(signposting.length ? { signposting } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { z } from 'zod';
 import type { AreaSettings } from '../../areas/index.ts';
+import { journeyDeadlines, type JourneyDeadlines } from '../domain/deadlines.ts';
 import { triageStatus } from '../domain/stages.ts';
 import { triage } from '../domain/triage.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
@@ -10,7 +11,7 @@ import {
   ReferralNotFound,
   type StoredTriage,
 } from '../shared/referral-store.ts';
-import { currentArea, dateInTimeZone, hoursToSeconds, parseInput } from '../shared/workflow.ts';
+import { currentArea, dateInTimeZone, parseInput } from '../shared/workflow.ts';
 
 /**
  * Triage step of the journey: applies the area's rules to the stored referral once. A repeated
@@ -18,14 +19,12 @@ import { currentArea, dateInTimeZone, hoursToSeconds, parseInput } from '../shar
  */
 const TriageInput = z.object({ referralId: z.string().min(1).max(128) });
 
+/** What the journey keeps: the decision's codes and every deadline it will wait by. */
 export interface TriageResult {
   outcome: StoredTriage['outcome'];
   reason: StoredTriage['reason'];
   priority: StoredTriage['priority'];
-  firstContactDueSeconds: number;
-  reviewDueSeconds: number;
-  escalationGraceSeconds: number;
-  maxContactAttempts: number;
+  deadlines: JourneyDeadlines;
 }
 
 function result(decision: StoredTriage, area: AreaSettings): TriageResult {
@@ -33,10 +32,7 @@ function result(decision: StoredTriage, area: AreaSettings): TriageResult {
     outcome: decision.outcome,
     reason: decision.reason,
     priority: decision.priority,
-    firstContactDueSeconds: hoursToSeconds(decision.firstContactDueHours),
-    reviewDueSeconds: hoursToSeconds(area.deadlines.needsReviewHours),
-    escalationGraceSeconds: hoursToSeconds(area.deadlines.escalationGraceHours),
-    maxContactAttempts: area.deadlines.maxContactAttempts,
+    deadlines: journeyDeadlines(area, decision.priority),
   };
 }
 

@@ -99,6 +99,12 @@ export interface StoredReferral {
   readonly referral: Referral;
   readonly triage?: StoredTriage;
   readonly lastStage?: string;
+  /** The assigned coach, once assignment succeeded. */
+  readonly coachId?: string;
+  readonly assignedAt?: string;
+  readonly caseloadReleasedAt?: string;
+  /** The follow-up plan, from the assessment. */
+  readonly plan?: { everyWeeks: number; supportWeeks: number; done: number };
   readonly closedAt?: string;
   readonly expiresAt?: number;
 }
@@ -113,6 +119,8 @@ export interface TimelineDetails {
   readonly attempt?: number;
   readonly error?: string;
   readonly signposting?: readonly string[];
+  /** Coach id (a staff code, not personal data of the participant). */
+  readonly coachId?: string;
 }
 
 export interface TimelineEntry extends TimelineDetails {
@@ -120,7 +128,7 @@ export interface TimelineEntry extends TimelineDetails {
   readonly event: string;
 }
 
-export type TaskState = 'open' | 'overdue' | 'superseded' | 'completed';
+export type TaskState = 'open' | 'overdue' | 'superseded' | 'completed' | 'cancelled';
 
 export interface HumanTask {
   readonly taskId: string;
@@ -133,6 +141,13 @@ export interface HumanTask {
   readonly assignee: string | null;
   readonly overdueAt?: string;
   readonly supersededBy?: string;
+  readonly remindedAt?: string;
+  readonly completedAt?: string;
+  readonly completedBy?: string;
+  /** What the journey was (or will be) sent on completion: codes and ids only. */
+  readonly output?: Record<string, unknown>;
+  /** When the journey received the output; absent while it still has to be delivered. */
+  readonly deliveredAt?: string;
 }
 
 export interface StatusChange {
@@ -158,7 +173,7 @@ export const keys = {
 } as const;
 
 let sequence = 0;
-function timelineKey(referralId: string, at: string) {
+export function timelineKey(referralId: string, at: string) {
   sequence = (sequence + 1) % 1_000_000;
   const suffix = `${String(sequence).padStart(6, '0')}${randomUUID().slice(0, 4)}`;
   return { pk: keys.pk(referralId), sk: `TIMELINE#${at}#${suffix}` };
@@ -169,15 +184,15 @@ export function taskIdFromToken(taskToken: string): string {
   return createHash('sha256').update(taskToken).digest('base64url').slice(0, 32);
 }
 
-const table = () => requiredEnv(journeysTable.envVar);
+export const table = () => requiredEnv(journeysTable.envVar);
 
 // ---------------------------------------------------------------------------------------------
 // Low-level helpers
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** Runs a transaction; returns the index of the first failed condition, or -1 on success. */
-async function transact(items: TransactItem[]): Promise<number> {
+export async function transact(items: TransactItem[]): Promise<number> {
   try {
     await dynamo().send(
       new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
@@ -202,7 +217,7 @@ interface Update {
 }
 
 /** SET the defined values, REMOVE the listed attributes; names and values are placeholders. */
-function buildUpdate(set: Record<string, unknown>, remove: readonly string[] = []): Update {
+export function buildUpdate(set: Record<string, unknown>, remove: readonly string[] = []): Update {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets: string[] = [];
@@ -226,7 +241,8 @@ function buildUpdate(set: Record<string, unknown>, remove: readonly string[] = [
   };
 }
 
-function timelinePut(referralId: string, entry: TimelineEntry, expiresAt?: number): TransactItem {
+/** A transaction item adding one timeline entry to the referral (for other stores' transactions). */
+export function timelinePut(referralId: string, entry: TimelineEntry, expiresAt?: number): TransactItem {
   return {
     Put: {
       TableName: table(),
@@ -236,7 +252,7 @@ function timelinePut(referralId: string, entry: TimelineEntry, expiresAt?: numbe
   };
 }
 
-function referralUpdate(
+export function referralUpdate(
   referralId: string,
   set: Record<string, unknown>,
   condition: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
@@ -255,7 +271,8 @@ function referralUpdate(
   };
 }
 
-function statusAttributes(referralId: string, status: ReferralStatus, at: string, stage?: JourneyStage) {
+/** Referral attributes for a status change (status, stage, updatedAt and the by-status index keys). */
+export function statusAttributes(referralId: string, status: ReferralStatus, at: string, stage?: JourneyStage) {
   return {
     status,
     stage,
@@ -265,7 +282,7 @@ function statusAttributes(referralId: string, status: ReferralStatus, at: string
   };
 }
 
-async function queryPartition(referralId: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+export async function queryPartition(referralId: string, skPrefix: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -294,7 +311,7 @@ function toTimeline(item: Record<string, unknown>): TimelineEntry {
   return rest as unknown as TimelineEntry;
 }
 
-function toTask(item: Record<string, unknown>): HumanTask {
+export function toTask(item: Record<string, unknown>): HumanTask {
   const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, type: _t, taskType, taskToken: _token, [TTL]: _e, ...rest } =
     item;
   return { ...(rest as object), type: taskType } as unknown as HumanTask;
@@ -405,7 +422,7 @@ export async function recordTriage(
 export async function recordStage(
   referralId: string,
   stage: StatusStage,
-  options: { at: Date; retentionYears: number; error?: string },
+  options: { at: Date; retentionYears: number; error?: string; reason?: string },
 ): Promise<{ recorded: boolean; referral: StoredReferral }> {
   const referral = await getReferral(referralId);
   if (!referral) throw new ReferralNotFound();
@@ -433,7 +450,13 @@ export async function recordStage(
       ),
       timelinePut(
         referralId,
-        { at, event: effect.event, status: effect.status, ...(options.error ? { error: options.error } : {}) },
+        {
+          at,
+          event: effect.event,
+          status: effect.status,
+          ...(options.error ? { error: options.error } : {}),
+          ...(options.reason ? { reason: options.reason } : {}),
+        },
         expiresAt,
       ),
     ]);
@@ -518,6 +541,7 @@ export async function openTask(input: {
   taskToken: string;
   dueAt: Date;
   at: Date;
+  assignee?: string | null;
 }): Promise<{ task: HumanTask; created: boolean }> {
   const taskId = taskIdFromToken(input.taskToken);
   const at = input.at.toISOString();
@@ -538,7 +562,7 @@ export async function openTask(input: {
       attempt,
       dueAt,
       openedAt: at,
-      assignee: null,
+      assignee: input.assignee ?? null,
     };
     const { type, ...taskAttributes } = task;
     const supersede = tasks.filter((t) => t.status === 'open' || t.status === 'overdue');

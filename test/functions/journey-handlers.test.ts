@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArea } from '../../areas/index.ts';
+import { journeyDeadlines } from '../../functions/domain/deadlines.ts';
 import { ReferralSchema } from '../../functions/domain/referral.ts';
 import { handler as openTask } from '../../functions/handlers/open-task.ts';
 import { handler as recordStage } from '../../functions/handlers/record-stage.ts';
@@ -42,8 +43,11 @@ async function seed(overrides?: DeepPartial<ReferralInput>): Promise<string> {
 }
 
 const runTriage = (referralId: string) => triage({ referralId }, lambdaContext('triage'));
-const runOpenTask = (input: { referralId: string; type: string; taskToken: string; dueInSeconds: number }) =>
-  openTask(input, lambdaContext('open-task'));
+const runOpenTask = (input: { referralId: string; type: string; taskToken: string; dueInSeconds: number }) => {
+  const { dueInSeconds, ...rest } = input;
+  const timings = { openSeconds: dueInSeconds / 2, remindSeconds: dueInSeconds / 2 };
+  return openTask({ ...rest, phase: 'open', timings, graceSeconds: 60 }, lambdaContext('open-task'));
+};
 const runRecordStage = (input: Record<string, unknown>) => recordStage(input, lambdaContext('record-stage'));
 
 async function events(referralId: string): Promise<string[]> {
@@ -58,10 +62,7 @@ describe('triage handler', () => {
       outcome: 'eligible',
       reason: 'in_scope',
       priority: 'routine',
-      firstContactDueSeconds: hours(area.deadlines.firstContactHours.routine),
-      reviewDueSeconds: hours(area.deadlines.needsReviewHours),
-      escalationGraceSeconds: hours(area.deadlines.escalationGraceHours),
-      maxContactAttempts: area.deadlines.maxContactAttempts,
+      deadlines: journeyDeadlines(area, 'routine'),
     });
     expect(await runTriage(referralId)).toEqual(first);
     expect(await events(referralId)).toEqual(['received', 'triaged']);
@@ -75,7 +76,8 @@ describe('triage handler', () => {
     const referralId = await seed({ work: { situation: 'on_sick_leave', sickLeaveStart: '2026-01-05' } });
     const result = await runTriage(referralId);
     expect(result).toMatchObject({ outcome: 'eligible', priority: 'urgent' });
-    expect(result.firstContactDueSeconds).toBe(hours(area.deadlines.firstContactHours.urgent));
+    const firstContact = result.deadlines.tasks.first_contact;
+    expect(firstContact.openSeconds + firstContact.remindSeconds).toBe(hours(area.deadlines.firstContactHours.urgent));
   });
 
   it('records not eligible with the signposting list', async () => {

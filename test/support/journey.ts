@@ -1,0 +1,98 @@
+import { loadArea, registerArea } from '../../areas/index.ts';
+import type { AreaSettings, AreaSettingsInput } from '../../areas/schema.ts';
+import { getReferral, listTasks } from '../../functions/shared/referral-store.ts';
+import { completeTask } from '../../functions/shared/task-completion.ts';
+import type { TaskType } from '../../workflows/states.ts';
+import { validReferral } from '../fixtures/referrals.ts';
+import type { TestRuntime } from './runtime.ts';
+
+/**
+ * Journey tests run a registered copy of South Yorkshire whose webhook services point at a
+ * provider on this machine, driven through the same paths people use: referrals over HTTP,
+ * tasks completed by the task completion service, provider answers over HTTP.
+ */
+export function registerJourneyArea(
+  slug: string,
+  providerBaseUrl: string,
+  changes: Partial<Pick<AreaSettingsInput, 'coaches'>> = {},
+): AreaSettings {
+  const area = structuredClone(loadArea('south-yorkshire')) as AreaSettingsInput;
+  area.slug = slug;
+  delete area.shortSlug;
+  area.services = area.services.map((service) =>
+    service.referral.channel === 'webhook'
+      ? { ...service, referral: { channel: 'webhook' as const, address: `${providerBaseUrl}/referrals/${service.id}` } }
+      : service,
+  );
+  if (changes.coaches) area.coaches = changes.coaches;
+  return registerArea(area, `test area ${slug}`);
+}
+
+export const results = {
+  firstContact: (outcome: 'engaged' | 'declined' | 'unable_to_contact') => ({
+    outcome,
+    contactedAt: new Date().toISOString(),
+    channel: 'phone',
+  }),
+  review: (outcome: 'eligible' | 'not_eligible') => ({
+    outcome,
+    reason: outcome === 'eligible' ? 'exception_agreed' : 'outside_criteria',
+  }),
+  assessment: (onwardReferrals: string[]) => ({
+    barriers: { health: ['pain'], social: [], workplace: ['workload', 'adjustments_needed'] },
+    goals: ['Return to full duties'],
+    actions: [{ description: 'Ask the employer for a phased return', owner: 'participant' }],
+    workplaceAdjustments: ['phased_return'],
+    employerConversation: true,
+    baseline: { wsas: 22, phq9: 11, gad7: 9, sickness_absence_days: 12 },
+    employmentStatus: 'employed_off_sick',
+    onwardReferrals,
+  }),
+  followUp: (decision: 'continue' | 'discharge_early' | 'extend' = 'continue') => ({
+    progress: 'improving',
+    planChanged: false,
+    decision,
+  }),
+  outcome: () => ({
+    employmentOutcome: 'returned_to_work',
+    outcomeDate: new Date().toISOString().slice(0, 10),
+    sicknessAbsenceDaysChange: -12,
+    endMeasures: { wsas: 10, phq9: 5, gad7: 4, sickness_absence_days: 0 },
+    dischargeReason: 'support_completed',
+  }),
+  providerChase: () => ({ resolution: 'referred_elsewhere' }),
+};
+
+export class JourneyDriver {
+  constructor(readonly rt: TestRuntime) {}
+
+  async refer(overrides: Parameters<typeof validReferral>[0] = {}): Promise<string> {
+    const res = await this.rt.postReferral(validReferral(overrides));
+    if (res.status !== 202) throw new Error(`referral refused: ${res.status} ${await res.text()}`);
+    const { referralId } = (await res.json()) as { referralId: string };
+    await this.rt.engine.idle();
+    return referralId;
+  }
+
+  /** The task of the type the assignee would see now (open or overdue). */
+  async liveTask(referralId: string, type: TaskType) {
+    const [latest] = await listTasks(referralId, type);
+    return latest && (latest.status === 'open' || latest.status === 'overdue') ? latest : undefined;
+  }
+
+  async complete(referralId: string, type: TaskType, result: unknown, by = 'coach') {
+    const task = await this.liveTask(referralId, type);
+    if (!task) throw new Error(`no live ${type} task for the referral`);
+    const done = await completeTask({ referralId, taskId: task.taskId, result, completedBy: by });
+    await this.rt.engine.idle();
+    return done;
+  }
+
+  async status(referralId: string) {
+    return (await getReferral(referralId))?.status;
+  }
+
+  execution(referralId: string) {
+    return this.rt.engine.describeExecution(`${this.rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`);
+  }
+}
