@@ -29,6 +29,8 @@ export const transientErrors = [
   'InternalServerError',
   'TransactionConflictException',
   'TransientError',
+  // The SDK's name for a request that timed out on the network (a busy endpoint, a dropped socket).
+  'TimeoutError',
 ];
 
 const referralId = sfn.JsonPath.stringAt('$.referralId');

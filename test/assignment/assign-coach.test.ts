@@ -94,7 +94,15 @@ describe('coach store', () => {
 
     await updateCoach(first.id, { maxCaseload: 3, available: false });
     expect(await seedCoaches(area)).toEqual([]);
-    expect(await getCoach(first.id)).toMatchObject({ maxCaseload: 3, available: false, caseload: 0 });
+    // Fields not named in the change keep their stored values.
+    expect(await getCoach(first.id)).toMatchObject({
+      maxCaseload: 3,
+      available: false,
+      caseload: 0,
+      specialisms: first.specialisms,
+      localities: first.localities,
+      teamLeadId: first.teamLeadId,
+    });
     expect((await listCoaches()).map((c) => c.coachId)).toEqual(area.coaches.map((c) => c.id).sort());
     await expect(updateCoach('nobody', { maxCaseload: 1 })).rejects.toMatchObject({ name: 'CoachNotFound' });
   });
@@ -248,9 +256,18 @@ describe('concurrent journeys', () => {
 
     // Stored assignments agree with the answers and the caseloads, one timeline entry each.
     const perCoach = new Map<string, number>();
-    for (const [i, referralId] of referralIds.entries()) {
-      const stored = (await getReferral(referralId)) as { coachId?: string; status: string };
-      const entries = await coachAssignedEntries(referralId);
+    const stores: { stored: { coachId?: string; status: string }; entries: Awaited<ReturnType<typeof coachAssignedEntries>> }[] = [];
+    for (let i = 0; i < referralIds.length; i += 25) {
+      stores.push(
+        ...(await Promise.all(
+          referralIds.slice(i, i + 25).map(async (referralId) => ({
+            stored: (await getReferral(referralId)) as { coachId?: string; status: string },
+            entries: await coachAssignedEntries(referralId),
+          })),
+        )),
+      );
+    }
+    for (const [i, { stored, entries }] of stores.entries()) {
       const result = results[i]!;
       if (result.assigned) {
         expect(stored.coachId).toBe(result.coachId);

@@ -1,7 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReferralSchema } from '../../functions/domain/referral.ts';
+import { dynamo } from '../../functions/shared/aws-clients.ts';
+import { journeysTable } from '../../functions/shared/tables.ts';
+import { validReferral } from '../fixtures/referrals.ts';
 import { getCoach } from '../../functions/shared/coach-store.ts';
 import { listOnwardReferrals } from '../../functions/shared/onward-referral-store.ts';
-import { getReferral, listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
+import { createReferral, getReferral, keys, listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
 import { withdrawReferral } from '../../functions/shared/withdrawal.ts';
 import { startLocalProvider, type LocalProvider } from '../support/provider.ts';
 import { JourneyDriver, registerJourneyArea, results } from '../support/journey.ts';
@@ -137,6 +144,26 @@ describe('a full journey', () => {
     // Idempotent: a second call changes nothing, and the caseload is freed only once.
     await withdrawReferral(referralId, 'participant_withdrew');
     expect((await getCoach(coachId))?.caseload).toBe(load - 1);
+  });
+
+  it('a step that keeps failing stops the journey in needs_attention, visible to operators', async () => {
+    // A stored referral the rules cannot read (as after a bad data fix): triage fails for good.
+    const referralId = randomUUID();
+    await createReferral({ referralId, referral: ReferralSchema.parse(validReferral()), receivedAt: new Date() });
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: process.env[journeysTable.envVar],
+        Key: keys.referral(referralId),
+        UpdateExpression: 'SET referral.participant.dateOfBirth = :bad',
+        ExpressionAttributeValues: { ':bad': 'not-a-date' },
+      }),
+    );
+    await rt.sfn.send(new StartExecutionCommand({ stateMachineArn: rt.stateMachineArn, name: referralId, input: JSON.stringify({ referralId }) }));
+    await rt.engine.idle();
+    expect(j.execution(referralId)).toMatchObject({ status: 'FAILED', error: 'JourneyNeedsAttention' });
+    expect(await j.status(referralId)).toBe('needs_attention');
+    const entry = (await listTimeline(referralId)).find((e) => e.event === 'needs_attention');
+    expect(entry?.error).toEqual(expect.any(String));
   });
 
   it('a second completion of a task is refused and moves nothing', async () => {

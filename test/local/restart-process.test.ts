@@ -2,10 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadArea } from '../../areas/index.ts';
-import { findOpenTask, listTimeline, taskTokenOf } from '../../functions/shared/referral-store.ts';
+import { listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
+import { completeTask } from '../../functions/shared/task-completion.ts';
+import { results } from '../support/journey.ts';
 import { tableName, journeysTable } from '../../functions/shared/tables.ts';
 import { ManualClock } from '../../local/clock.ts';
 import { freePort } from '../../local/ports.ts';
@@ -94,12 +96,14 @@ async function statusOf(api: string, referralId: string): Promise<string> {
   return ((await res.json()) as { status: string }).status;
 }
 
-function pointStoreAt(dynamoEndpoint: string): void {
+function pointStoreAt(dynamoEndpoint: string, sfnEndpoint: string): void {
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-2',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    AREA_SLUG: 'south-yorkshire',
     [journeysTable.envVar]: tableName('south-yorkshire', journeysTable),
   });
 }
@@ -129,17 +133,17 @@ describe('restart', () => {
     expect(second.output.join('\n')).toContain('resumed 2 journey(s)');
     expect(await statusOf(second.api, contact)).toBe('awaiting_first_contact');
 
-    pointStoreAt(second.dynamoEndpoint);
+    pointStoreAt(second.dynamoEndpoint, second.sfnEndpoint);
     const sfn = new SFNClient({ endpoint: second.sfnEndpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
-      const complete = async (referralId: string, type: 'first_contact' | 'needs_review', output: unknown) => {
-        const task = await findOpenTask(referralId, type);
-        const token = await taskTokenOf(referralId, task!.taskId);
-        await sfn.send(new SendTaskSuccessCommand({ taskToken: token!, output: JSON.stringify(output) }));
+      // The answers go the way a coach's do: through the task completion service.
+      const complete = async (referralId: string, type: 'first_contact' | 'needs_review', result: unknown) => {
+        const [task] = await listTasks(referralId, type);
+        await completeTask({ referralId, taskId: task!.taskId, result, completedBy: 'coach' });
       };
-      await complete(contact, 'first_contact', { outcome: 'engaged' });
-      await complete(review, 'needs_review', { outcome: 'eligible' });
-      await until(async () => ((await statusOf(second.api, contact)) === 'engaged' ? true : undefined), 'engaged');
+      await complete(contact, 'first_contact', results.firstContact('declined'));
+      await complete(review, 'needs_review', results.review('eligible'));
+      await until(async () => ((await statusOf(second.api, contact)) === 'withdrawn' ? true : undefined), 'declined');
       await until(async () => ((await statusOf(second.api, review)) === 'awaiting_first_contact' ? true : undefined), 'review admitted');
 
       const arn = (name: string) => `arn:aws:states:eu-west-2:000000000000:execution:WorkWell-south-yorkshire-journey:${name}`;

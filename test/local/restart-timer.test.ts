@@ -2,54 +2,53 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { loadArea } from '../../areas/index.ts';
-import { findOpenTask, listTimeline } from '../../functions/shared/referral-store.ts';
+import { listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
 import { ManualClock } from '../../local/clock.ts';
 import { freePort } from '../../local/ports.ts';
-import { startRuntime } from '../../local/runtime.ts';
-import { validReferral } from '../fixtures/referrals.ts';
-import { HOUR } from '../support/runtime.ts';
+import { JourneyDriver, results } from '../support/journey.ts';
+import { HOUR, startTestRuntime } from '../support/runtime.ts';
 
-/** A journey inside a Wait when the runtime stops resumes the remaining wait on the same clock. */
-const area = loadArea('south-yorkshire');
+/** A journey inside a Wait state when the runtime stops resumes the remaining wait on the same clock. */
+const WEEK = 7 * 24 * HOUR;
 const dataDir = mkdtempSync(join(tmpdir(), 'workwell-timer-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-it('resumes a journey in its grace wait after a restart, without repeating finished steps', async () => {
+it('resumes a journey waiting for its first follow-up after a restart, without repeating finished steps', async () => {
   const clock = new ManualClock(Date.UTC(2026, 1, 2, 9, 0, 0));
   // Same ports both times: handlers keep their SDK clients for the life of the process, as in Lambda.
   const ports = { dynamoDbPort: await freePort(), stepFunctionsPort: await freePort() };
-  const options = { areaSlug: 'south-yorkshire', port: 0, dataDir, clock, retryScale: 0, ...ports };
-  let rt = await startRuntime(options);
-  const res = await fetch(`${rt.gatewayUrl}/v1/referrals`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(validReferral()),
-  });
-  const { referralId } = (await res.json()) as { referralId: string };
+  const options = { clock, dataDir, ...ports };
+
+  let rt = await startTestRuntime('south-yorkshire', options);
+  let j = new JourneyDriver(rt);
+  const referralId = await j.refer();
+  await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
+  await j.complete(referralId, 'assessment', results.assessment([]));
+  // In the Wait before the first check-in; a week of it passes before the stop.
+  clock.advance(WEEK);
   await rt.engine.idle();
-  clock.advance(area.deadlines.firstContactHours.routine * HOUR);
-  await rt.engine.idle();
-  // Escalated and now in the grace wait; an hour of it passes before the stop.
-  clock.advance(HOUR);
-  await rt.engine.idle();
-  expect(await findOpenTask(referralId, 'first_contact')).toBeUndefined();
+  expect(await listTasks(referralId, 'follow_up')).toHaveLength(0);
   await rt.stop();
 
-  rt = await startRuntime(options);
+  rt = await startTestRuntime('south-yorkshire', options);
+  j = new JourneyDriver(rt);
   try {
     await rt.engine.idle();
-    expect(await findOpenTask(referralId, 'first_contact')).toBeUndefined();
-    clock.advance(area.deadlines.escalationGraceHours * HOUR - HOUR - 1000);
+    expect(j.execution(referralId).status).toBe('RUNNING');
+    clock.advance(WEEK - 1000);
     await rt.engine.idle();
-    expect(await findOpenTask(referralId, 'first_contact')).toBeUndefined();
+    expect(await listTasks(referralId, 'follow_up')).toHaveLength(0);
     clock.advance(1000);
     await rt.engine.idle();
-    const second = await findOpenTask(referralId, 'first_contact');
-    expect(second?.attempt).toBe(2);
+    expect(await j.liveTask(referralId, 'follow_up')).toBeDefined();
+    await j.complete(referralId, 'follow_up', results.followUp('discharge_early'));
+    expect(await j.liveTask(referralId, 'outcome')).toBeDefined();
+
     const timeline = (await listTimeline(referralId)).map((e) => e.event);
-    expect(timeline.filter((e) => e === 'task_overdue')).toHaveLength(1);
+    // Replay answered the finished steps from the journal: each happened once.
     expect(timeline.filter((e) => e === 'triaged')).toHaveLength(1);
+    expect(timeline.filter((e) => e === 'coach_assigned')).toHaveLength(1);
+    expect(timeline.filter((e) => e === 'task_completed')).toHaveLength(3);
   } finally {
     await rt.stop();
   }

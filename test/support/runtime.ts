@@ -15,9 +15,18 @@ export interface TestRuntime extends Runtime {
   advance(ms: number): Promise<void>;
 }
 
-export async function startTestRuntime(areaSlug = 'south-yorkshire', start = Date.UTC(2026, 0, 5, 9, 0, 0)): Promise<TestRuntime> {
-  const clock = new ManualClock(start);
-  const runtime = await startRuntime({ areaSlug, port: 0, clock, retryScale: 0 });
+export interface TestRuntimeOptions {
+  /** Reuse a clock (a restarted runtime carries on at the same time). */
+  readonly clock?: ManualClock;
+  /** Keep data on disk, to restart on it; default in memory. */
+  readonly dataDir?: string;
+  readonly dynamoDbPort?: number;
+  readonly stepFunctionsPort?: number;
+}
+
+export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 0, 5, 9, 0, 0));
+  const runtime = await startRuntime({ areaSlug, port: 0, retryScale: 0, ...opts, clock });
   const sfn = new SFNClient({
     endpoint: runtime.stepFunctionsEndpoint,
     region: 'eu-west-2',
