@@ -76,6 +76,8 @@ export const functionCatalogue = [
     entry: 'functions/handlers/assign-coach.ts',
     description: 'Assigns an eligible referral to a coach with free caseload, best match first',
     ...common,
+    // Under contention it retries other coaches before answering.
+    timeoutSeconds: 30,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
   },
@@ -84,6 +86,8 @@ export const functionCatalogue = [
     entry: 'functions/handlers/join-waitlist.ts',
     description: 'Puts a referral on the waitlist until a coach has capacity',
     ...common,
+    // Under contention it retries other coaches before answering.
+    timeoutSeconds: 30,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: ['respond'],
   },

@@ -31,6 +31,8 @@ export const transientErrors = [
   'TransientError',
   // The SDK's name for a request that timed out on the network (a busy endpoint, a dropped socket).
   'TimeoutError',
+  // A function that ran out of time; every handler is idempotent, so running it again is safe.
+  'Sandbox.Timedout',
 ];
 
 const referralId = sfn.JsonPath.stringAt('$.referralId');

@@ -28,6 +28,7 @@ import { hasCapacity, type CoachLoad } from '../domain/assignment.ts';
 import { drainWaitlist } from './assignment-service.ts';
 import { dynamo, requiredEnv } from './aws-clients.ts';
 import { logSafe } from './observability.ts';
+import { queryAll } from './referral-store.ts';
 import { journeysTable } from './tables.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -124,21 +125,11 @@ export async function getCoach(coachId: string): Promise<StoredCoach | undefined
  * current (assignment decisions use this; transaction conditions still guard the limit).
  */
 export async function listCoaches(options: { consistent?: boolean } = {}): Promise<StoredCoach[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: gsi,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': COACHES_INDEX_KEY },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({
+    IndexName: gsi,
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': COACHES_INDEX_KEY },
+  });
   const coaches = items.map(toCoach);
   if (!options.consistent || coaches.length === 0) return coaches;
   return readConsistently(coaches.map((c) => c.coachId));

@@ -38,6 +38,7 @@ import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
 import {
   getReferral,
   keys as referralKeys,
+  queryPartition,
   ReferralNotFound,
   timelineKey,
   transact,
@@ -231,21 +232,7 @@ export async function getOnwardReferralOf(
 
 /** A referral's onward referrals, in creation order. */
 export async function listOnwardReferrals(referralId: string): Promise<OnwardReferral[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': referralKeys.pk(referralId), ':prefix': 'ONWARD#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryPartition(referralId, 'ONWARD#');
   return items
     .map(toOnward)
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.serviceId.localeCompare(b.serviceId));

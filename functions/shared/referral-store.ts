@@ -32,6 +32,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { TaskType } from '../../workflows/states.ts';
@@ -282,23 +283,25 @@ export function statusAttributes(referralId: string, status: ReferralStatus, at:
   };
 }
 
-export async function queryPartition(referralId: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+/** Every item a query matches, across pages. */
+export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.pk(referralId), ...(skPrefix ? { ':prefix': skPrefix } : {}) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await dynamo().send(new QueryCommand({ ...input, TableName: table(), ExclusiveStartKey: startKey }));
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/** A referral's items (optionally those whose sort key starts with `skPrefix`), consistently. */
+export async function queryPartition(referralId: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+  return queryAll({
+    KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.pk(referralId), ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+    ConsistentRead: true,
+  });
 }
 
 function toReferral(item: Record<string, unknown>): StoredReferral {

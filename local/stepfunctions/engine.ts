@@ -57,6 +57,8 @@ export class LocalStepFunctions {
   private readonly completions = new Map<string, Promise<void>>();
   private activity = 0;
   private inflight = 0;
+  /** Until when a Retry pause (real time) may still be running. */
+  private retryPauseUntil = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.stateMachineArn = opts.stateMachineArn;
@@ -170,7 +172,8 @@ export class LocalStepFunctions {
     for (let quiet = 0; quiet < 3; ) {
       const before = this.activity;
       await new Promise((resolve) => setTimeout(resolve, 5));
-      quiet = this.inflight === 0 && before === this.activity ? quiet + 1 : 0;
+      const pausing = performance.now() < this.retryPauseUntil;
+      quiet = this.inflight === 0 && before === this.activity && !pausing ? quiet + 1 : 0;
     }
   }
 
@@ -271,6 +274,9 @@ export class LocalStepFunctions {
       if (event.type === 'StateEntered' && !run.replaying) {
         this.log(`${ex.name} ${event.state.name}`);
       } else if (event.type === 'StateRetried') {
+        // The library now pauses in real time before the retry: nothing is idle until it ends.
+        const pauseMs = (event.retry.retrier.IntervalSeconds ?? 1) * 1000 * (this.opts.retryScale ?? 1);
+        this.retryPauseUntil = Math.max(this.retryPauseUntil, performance.now() + pauseMs + 20);
         this.log(`${ex.name} ${event.state.name} retry ${event.retry.attempt}`);
       } else if (event.type === 'StateCaught') {
         this.log(`${ex.name} ${event.state.name} caught ${event.catch.catcher.ErrorEquals.join(',')} -> ${event.catch.catcher.Next}`);

@@ -33,18 +33,35 @@ describe('resolveDefinition', () => {
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
     expect(definition).toMatchObject({ StartAt: journeyStates.triage });
-    // Human tasks (Review, FirstContact) name a group of states: <name>Task, <name>Overdue, ...
-    const humanTasks: string[] = [journeyStates.review, journeyStates.firstContact];
+    // Every named state is there, nested ones (Map and Parallel branches) included; a human
+    // task names a group of states: <name>Open, <name>Reminder, <name>Overdue, <name>Grace, ...
+    const names = new Set<string>();
+    const collect = (states: Record<string, { Branches?: { States: object }[]; ItemProcessor?: { States: object } }>) => {
+      for (const [name, state] of Object.entries(states)) {
+        names.add(name);
+        for (const branch of state.Branches ?? []) collect(branch.States as never);
+        if (state.ItemProcessor) collect(state.ItemProcessor.States as never);
+      }
+    };
+    collect((definition as { States: never }).States);
+    const humanTasks: string[] = [
+      journeyStates.review,
+      journeyStates.firstContact,
+      journeyStates.assessment,
+      journeyStates.followUp,
+      journeyStates.outcome,
+      journeyStates.providerChase,
+    ];
     const expected = Object.values(journeyStates).flatMap((name) =>
-      humanTasks.includes(name) ? [`${name}Task`, `${name}Overdue`, `${name}Grace`, `${name}MoreAttempts`] : [name],
+      humanTasks.includes(name) ? ['Open', 'Reminder', 'Overdue', 'Grace', 'MoreAttempts'].map((p) => `${name}${p}`) : [name],
     );
-    expect(Object.keys((definition as { States: object }).States).sort()).toEqual(expected.sort());
+    for (const name of expected) expect(names, name).toContain(name);
   });
 
   it('names Lambda functions by ARN built from their FunctionName, with no intrinsics left', () => {
     const { definition } = resolveDefinition(template, opts);
     const arns = new Set(strings(definition).filter((s) => s.startsWith('arn:')));
-    const workflowFunctions = ['triage', 'open-task', 'record-stage'];
+    const workflowFunctions = ['triage', 'assign-coach', 'join-waitlist', 'open-task', 'record-stage', 'send-onward-referral'];
     for (const name of workflowFunctions) {
       expect(arns).toContain(`arn:aws:lambda:eu-west-2:123456789012:function:WorkWell-${slug}-${name}`);
     }

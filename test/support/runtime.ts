@@ -4,7 +4,7 @@ import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { validReferral } from '../fixtures/referrals.ts';
 
 /**
- * The local runtime in this test process: in memory, on a manual clock, retrying at once.
+ * The local runtime in this test process: in memory, on a manual clock, with short retry pauses.
  * Handlers see the runtime's clock through Date, as they do under `npm start`.
  */
 export interface TestRuntime extends Runtime {
@@ -26,7 +26,9 @@ export interface TestRuntimeOptions {
 
 export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 0, 5, 9, 0, 0));
-  const runtime = await startRuntime({ areaSlug, port: 0, retryScale: 0, ...opts, clock });
+  // Retries pause a hundredth of their real interval (2 s becomes 20 ms): short, but a retry
+  // under contention still backs off as it would in AWS.
+  const runtime = await startRuntime({ areaSlug, port: 0, retryScale: 0.01, ...opts, clock });
   const sfn = new SFNClient({
     endpoint: runtime.stepFunctionsEndpoint,
     region: 'eu-west-2',
