@@ -10,7 +10,6 @@ export const journeyStates = {
   assignCoach: 'AssignCoach',
   assigned: 'CoachAssigned',
   waitlist: 'Waitlist',
-  waitlistOutcome: 'WaitlistOutcome',
   firstContact: 'FirstContact',
   firstContactOutcome: 'FirstContactOutcome',
   contactAttemptFailed: 'ContactAttemptFailed',

@@ -121,8 +121,16 @@ describe('a full journey', () => {
     await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
     provider.failNext(2);
     await j.complete(referralId, 'assessment', results.assessment(['talking-therapies']));
-    const [onward] = await listOnwardReferrals(referralId);
+    // Two failures, each followed by a Retry pause (real time, shortened in tests), then success.
+    const deadline = Date.now() + 20_000;
+    let onward = (await listOnwardReferrals(referralId))[0];
+    while (onward?.status !== 'sent' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      await rt.engine.idle();
+      onward = (await listOnwardReferrals(referralId))[0];
+    }
     expect(onward?.status).toBe('sent');
+    expect(onward?.attempts).toBe(3);
     expect((await answerAsProvider(onward!.onwardReferralId, 'accepted')).status).toBe(200);
     await withdrawReferral(referralId, 'participant_withdrew');
   });
