@@ -8,11 +8,24 @@ export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly function: FunctionName;
+  /**
+   * Who may call it: `partner` routes pass the partner authorizer first (API Gateway's Lambda
+   * authorizer in AWS, the same function in the local gateway); `public` routes check any
+   * credential themselves (a provider's key) or need none.
+   */
+  readonly auth: 'partner' | 'public';
 }
 
 export const apiRoutes = [
-  { method: 'POST', path: '/v1/referrals', function: 'intake' },
-  { method: 'GET', path: '/v1/referrals/{referralId}', function: 'referral-status' },
+  { method: 'POST', path: '/v1/referrals', function: 'intake', auth: 'partner' },
+  { method: 'GET', path: '/v1/referrals/{referralId}', function: 'referral-status', auth: 'partner' },
+  { method: 'POST', path: '/v1/referrals/{referralId}/cancel', function: 'cancel-referral', auth: 'partner' },
+  // NHS systems speaking the Booking and Referral Standard: a UK Core ServiceRequest (or Bundle).
+  { method: 'POST', path: '/v1/fhir/ServiceRequest', function: 'fhir-intake', auth: 'partner' },
+  { method: 'GET', path: '/v1/openapi.json', function: 'openapi', auth: 'public' },
   // Local service providers answer onward referrals here, with the key sent in the referral.
-  { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status' },
+  { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status', auth: 'public' },
 ] as const satisfies readonly ApiRoute[];
+
+/** The function API Gateway (and the local gateway) asks before any `partner` route. */
+export const partnerAuthorizer = 'partner-authorizer' satisfies FunctionName;

@@ -6,7 +6,7 @@ import { idempotencyTable, journeysTable, type TableDesign } from './shared/tabl
  * (infra/functions.ts); the local runtime loads the same handler module for each Task state
  * and API route (local/functions.ts). Permissions are declared here, granted by CDK.
  */
-export type StateMachineAccess = 'start' | 'read' | 'respond';
+export type StateMachineAccess = 'start' | 'read' | 'respond' | 'stop';
 
 export interface FunctionDefinition {
   /** Short name; the Lambda is called `WorkWell-<area>-<name>`. */
@@ -110,6 +110,41 @@ export const functionCatalogue = [
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: ['respond'],
     settings: ['providerKeySecret'],
+  },
+  {
+    name: 'partner-authorizer',
+    entry: 'functions/handlers/partner-authorizer.ts',
+    description: "Checks a referral partner's credential for this area and names the partner",
+    ...common,
+    tables: [{ table: journeysTable, access: 'read' }],
+    stateMachine: [],
+  },
+  {
+    name: 'cancel-referral',
+    entry: 'functions/handlers/cancel-referral.ts',
+    description: 'Cancels a referral the calling partner made, ending its journey',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: ['stop', 'respond'],
+  },
+  {
+    name: 'fhir-intake',
+    entry: 'functions/handlers/fhir-intake.ts',
+    description: 'Accepts a UK Core ServiceRequest (Booking and Referral Standard) as a referral',
+    ...common,
+    tables: [
+      { table: journeysTable, access: 'readWrite' },
+      { table: idempotencyTable, access: 'readWrite' },
+    ],
+    stateMachine: ['start'],
+  },
+  {
+    name: 'openapi',
+    entry: 'functions/handlers/openapi.ts',
+    description: 'Serves the OpenAPI document of the partner API',
+    ...common,
+    tables: [],
+    stateMachine: [],
   },
 ] as const satisfies readonly FunctionDefinition[];
 

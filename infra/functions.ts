@@ -123,7 +123,9 @@ export class AreaFunctions extends Construct {
     for (const access of def.stateMachine) {
       if (access === 'start') props.stateMachine.grantStartExecution(fn);
       else if (access === 'read') props.stateMachine.grantRead(fn);
-      else props.stateMachine.grantTaskResponse(fn);
+      else if (access === 'respond') props.stateMachine.grantTaskResponse(fn);
+      // Stopping acts on the area's journey executions, not on the state machine itself.
+      else props.stateMachine.grantExecution(fn, 'states:StopExecution');
     }
     return fn;
   }
