@@ -1,4 +1,5 @@
 import { loadArea } from '../areas/index.ts';
+import { DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_ENV } from './shared/rate-limit.ts';
 import { idempotencyTable, journeysTable, type TableDesign } from './shared/tables.ts';
 
 /**
@@ -19,8 +20,11 @@ export interface FunctionDefinition {
   readonly tables: readonly { readonly table: TableDesign; readonly access: 'read' | 'readWrite' }[];
   /** What the function may do with the area's journey state machine. */
   readonly stateMachine: readonly StateMachineAccess[];
-  /** Further settings it needs: the API's public URL, the secret provider keys derive from. */
-  readonly settings?: readonly ('publicApiUrl' | 'providerKeySecret')[];
+  /**
+   * Further settings it needs: the API's public URL, the secret provider keys derive from,
+   * the per-partner request limit (partner-facing functions; functions/shared/rate-limit.ts).
+   */
+  readonly settings?: readonly ('publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit')[];
 }
 
 const common = { memoryMb: 512, timeoutSeconds: 10 } as const;
@@ -36,14 +40,17 @@ export const functionCatalogue = [
       { table: idempotencyTable, access: 'readWrite' },
     ],
     stateMachine: ['start'],
+    settings: ['partnerRateLimit'],
   },
   {
     name: 'referral-status',
     entry: 'functions/handlers/referral-status.ts',
     description: 'Answers a partner with the status and stage of a referral it made',
     ...common,
-    tables: [{ table: journeysTable, access: 'read' }],
+    // Writes only the partner's rate limit counter.
+    tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
+    settings: ['partnerRateLimit'],
   },
   {
     name: 'triage',
@@ -116,7 +123,8 @@ export const functionCatalogue = [
     entry: 'functions/handlers/partner-authorizer.ts',
     description: "Checks a referral partner's credential for this area and names the partner",
     ...common,
-    tables: [{ table: journeysTable, access: 'read' }],
+    // Writes only a credential's lastUsedAt (at most hourly).
+    tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
   },
   {
@@ -126,6 +134,7 @@ export const functionCatalogue = [
     ...common,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: ['stop', 'respond'],
+    settings: ['partnerRateLimit'],
   },
   {
     name: 'fhir-intake',
@@ -137,6 +146,7 @@ export const functionCatalogue = [
       { table: idempotencyTable, access: 'readWrite' },
     ],
     stateMachine: ['start'],
+    settings: ['partnerRateLimit'],
   },
   {
     name: 'openapi',
@@ -172,6 +182,8 @@ export interface EnvironmentInputs {
   readonly stateMachineArn?: string;
   readonly publicApiUrl?: string;
   readonly providerKeySecret?: string;
+  /** Requests a partner may make per minute (default 120). */
+  readonly partnerRateLimitPerMinute?: number;
 }
 
 /** Environment of a function, built the same way in AWS and locally. */
@@ -194,7 +206,11 @@ export function functionEnvironment(
     if (!inputs.stateMachineArn) throw new Error(`${def.name} needs the state machine ARN`);
     env.JOURNEY_STATE_MACHINE_ARN = inputs.stateMachineArn;
   }
-  const settings = { publicApiUrl: ['PUBLIC_API_URL', inputs.publicApiUrl], providerKeySecret: ['PROVIDER_KEY_SECRET', inputs.providerKeySecret] } as const;
+  const settings = {
+    publicApiUrl: ['PUBLIC_API_URL', inputs.publicApiUrl],
+    providerKeySecret: ['PROVIDER_KEY_SECRET', inputs.providerKeySecret],
+    partnerRateLimit: [RATE_LIMIT_ENV, String(inputs.partnerRateLimitPerMinute ?? DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE)],
+  } as const;
   for (const setting of def.settings ?? []) {
     const [name, value] = settings[setting];
     if (!value) throw new Error(`${def.name} needs ${setting}`);

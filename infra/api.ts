@@ -1,9 +1,9 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { apiRoutes } from '../functions/api-routes.ts';
+import { apiRoutes, partnerAuthorizer } from '../functions/api-routes.ts';
 import type { FunctionName } from '../functions/catalogue.ts';
 import { encryptedLogGroup } from './logs.ts';
 
@@ -15,6 +15,32 @@ export interface AreaApiProps {
 
 /** Stage name; route paths already carry the version (/v1/...). */
 export const apiStageName = 'live';
+
+/** How long API Gateway keeps an authorizer's answer for one Authorization header. */
+export const partnerAuthorizerCacheTtl = Duration.minutes(5);
+
+/**
+ * API Gateway's own error answers, as RFC 9457 problem+json with no detail (the local gateway
+ * answers the same). Mapping templates here are plain text substitution, not VTL.
+ */
+const gatewayProblems: readonly {
+  readonly id: string;
+  readonly type: apigw.ResponseType;
+  readonly statusCode?: string;
+  readonly title: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}[] = [
+  { id: 'Unauthorized', type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', title: 'Unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } },
+  { id: 'AccessDenied', type: apigw.ResponseType.ACCESS_DENIED, statusCode: '403', title: 'Forbidden' },
+  { id: 'Throttled', type: apigw.ResponseType.THROTTLED, statusCode: '429', title: 'Too Many Requests', headers: { 'Retry-After': '1' } },
+  // The default answers keep API Gateway's status code, so the body does not state one.
+  { id: 'Default4xx', type: apigw.ResponseType.DEFAULT_4XX, title: 'Request refused' },
+  { id: 'Default5xx', type: apigw.ResponseType.DEFAULT_5XX, title: 'Service error' },
+];
+
+export function gatewayProblemBody(title: string, status?: string): string {
+  return JSON.stringify({ type: 'about:blank', title, ...(status ? { status: Number(status) } : {}) });
+}
 
 /** The area's partner API: a REST API (regional, so a WAF web ACL can be attached). */
 export class AreaApi extends Construct {
@@ -57,10 +83,38 @@ export class AreaApi extends Construct {
       },
     });
 
+    // Partner routes pass the partner authorizer first; its answer (Allow for the whole API, or
+    // Deny) is cached per Authorization header. A request without the header gets 401 without
+    // invoking it.
+    const authorizer = new apigw.RequestAuthorizer(this, 'PartnerAuthorizer', {
+      authorizerName: `WorkWell-${props.areaSlug}-partners`,
+      handler: props.functions[partnerAuthorizer],
+      identitySources: [apigw.IdentitySource.header('Authorization')],
+      resultsCacheTtl: partnerAuthorizerCacheTtl,
+    });
+
     for (const route of apiRoutes) {
       this.api.root
         .resourceForPath(route.path)
-        .addMethod(route.method, new apigw.LambdaIntegration(props.functions[route.function], { proxy: true }));
+        .addMethod(
+          route.method,
+          new apigw.LambdaIntegration(props.functions[route.function], { proxy: true }),
+          route.auth === 'partner' ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM } : {},
+        );
+    }
+
+    for (const response of gatewayProblems) {
+      this.api.addGatewayResponse(response.id, {
+        type: response.type,
+        ...(response.statusCode ? { statusCode: response.statusCode } : {}),
+        // Header values are static mapping expressions: quoted.
+        responseHeaders: Object.fromEntries(
+          Object.entries({ 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', ...response.headers }).map(
+            ([name, value]) => [name, `'${value}'`],
+          ),
+        ),
+        templates: { 'application/json': gatewayProblemBody(response.title, response.statusCode) },
+      });
     }
 
     // Liveness without touching a function or a table.

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type ApiRoute, apiRoutes } from '../functions/api-routes.ts';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+} from 'aws-lambda';
+import { loadArea } from '../areas/index.ts';
+import { type ApiRoute, apiRoutes, partnerAuthorizer } from '../functions/api-routes.ts';
 import { lambdaName } from '../functions/catalogue.ts';
 import type { LocalFunctions } from './functions.ts';
 
@@ -11,6 +17,7 @@ import type { LocalFunctions } from './functions.ts';
  */
 const MAX_BODY_BYTES = 1024 * 1024;
 const STAGE = 'live';
+const ACCOUNT = '000000000000';
 
 function matchRoute(method: string, path: string): { route?: ApiRoute; params?: Record<string, string>; pathKnown: boolean } {
   let pathKnown = false;
@@ -116,6 +123,89 @@ export function toProxyEvent(
   };
 }
 
+/** The REQUEST authorizer event API Gateway sends for a proxy request (no body). */
+export function toAuthorizerEvent(event: APIGatewayProxyEvent, region: string): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: `arn:aws:execute-api:${region}:${ACCOUNT}:${event.requestContext.apiId}/${STAGE}/${event.httpMethod}${event.path}`,
+    resource: event.resource,
+    path: event.path,
+    httpMethod: event.httpMethod,
+    headers: event.headers,
+    multiValueHeaders: event.multiValueHeaders,
+    pathParameters: event.pathParameters,
+    queryStringParameters: event.queryStringParameters,
+    multiValueQueryStringParameters: event.multiValueQueryStringParameters,
+    stageVariables: event.stageVariables,
+    requestContext: { ...event.requestContext, authorizer: undefined },
+  };
+}
+
+/** IAM-style wildcard match (`*` any run of characters, `?` one character). */
+function arnMatches(pattern: string, arn: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(arn);
+}
+
+function asList(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}
+
+/** Does the policy let the caller invoke `methodArn`? An explicit Deny wins; no Allow denies. */
+export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'] | undefined, methodArn: string): boolean {
+  let allowed = false;
+  for (const statement of policy?.Statement ?? []) {
+    const s = statement as unknown as Record<string, unknown>;
+    const actions = asList(s.Action);
+    const invokes = actions.some((a) => ['execute-api:Invoke', 'execute-api:*', '*'].includes(a));
+    const resources = asList(s.Resource);
+    if (!invokes || !resources.some((r) => arnMatches(r, methodArn))) continue;
+    if (s.Effect === 'Deny') return false;
+    if (s.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+export type AuthorizerOutcome =
+  | { readonly kind: 'allow'; readonly authorizer: Record<string, string | number> }
+  | { readonly kind: 'unauthorized' }
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'failure' };
+
+/**
+ * Runs the partner authorizer as API Gateway does: 'Unauthorized' thrown means 401, a policy
+ * not allowing the method 403, any other failure 500; allowed, the context (values as strings)
+ * and the principal become the proxy event's requestContext.authorizer.
+ */
+export async function authorize(
+  functions: LocalFunctions,
+  areaSlug: string,
+  event: APIGatewayProxyEvent,
+): Promise<AuthorizerOutcome> {
+  const request = toAuthorizerEvent(event, loadArea(areaSlug).aws.region);
+  const started = performance.now();
+  let result: APIGatewayAuthorizerResult;
+  try {
+    result = (await functions.invoke(lambdaName(areaSlug, partnerAuthorizer), request)) as APIGatewayAuthorizerResult;
+  } catch (error) {
+    return error instanceof Error && error.message === 'Unauthorized' ? { kind: 'unauthorized' } : { kind: 'failure' };
+  }
+  if (!result || typeof result.principalId !== 'string' || !result.policyDocument) return { kind: 'failure' };
+  if (!policyAllows(result.policyDocument, request.methodArn)) return { kind: 'forbidden' };
+  const context: Record<string, string> = {};
+  for (const [key, value] of Object.entries(result.context ?? {})) {
+    if (value !== undefined && value !== null) context[key] = String(value);
+  }
+  return {
+    kind: 'allow',
+    authorizer: {
+      ...context,
+      principalId: result.principalId,
+      integrationLatency: Math.round(performance.now() - started),
+    },
+  };
+}
+
 export function createGatewayHandler(opts: {
   areaSlug: string;
   functions: LocalFunctions;
@@ -137,6 +227,14 @@ export function createGatewayHandler(opts: {
       const body = await readBody(req);
       if (body === 'too-large') return problem(res, 413, 'Request body too large');
       const event = toProxyEvent(req, url, route, params ?? {}, body);
+      if (route.auth === 'partner') {
+        // The same answers API Gateway's gateway responses give: no detail of why.
+        const outcome = await authorize(opts.functions, opts.areaSlug, event);
+        if (outcome.kind === 'unauthorized') return problem(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
+        if (outcome.kind === 'forbidden') return problem(res, 403, 'Forbidden');
+        if (outcome.kind === 'failure') return problem(res, 500, 'Internal Server Error');
+        event.requestContext.authorizer = outcome.authorizer;
+      }
       const result = (await opts.functions.invoke(lambdaName(opts.areaSlug, route.function), event)) as APIGatewayProxyResult;
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadArea } from '../areas/index.ts';
 import { functionCatalogue, functionEnvironment } from '../functions/catalogue.ts';
+import type { OrganisationType } from '../functions/domain/credentials.ts';
 import { seedCoaches } from '../functions/shared/coach-store.ts';
+import { issueCredential, registerPartner, type PartnerInput } from '../functions/shared/partner-store.ts';
 import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
@@ -47,7 +50,91 @@ export interface Runtime {
   readonly functions: LocalFunctions;
   readonly clock: Clock;
   readonly env: Readonly<Record<string, string>>;
+  /** The local demo partners whose credentials this runtime knows (issued now or in an earlier run). */
+  readonly partners: readonly DemoPartner[];
+  /** Where their credentials are kept (`<dataDir>/credentials.json`, or a temp file in memory). */
+  readonly credentialsFile: string;
   stop(): Promise<void>;
+}
+
+export interface DemoPartner {
+  readonly partnerId: string;
+  readonly name: string;
+  readonly organisationType: OrganisationType;
+  readonly token: string;
+}
+
+/** Referral partners a local run starts with, one of each common kind (example names). */
+export const demoPartners: readonly (PartnerInput & { partnerId: string })[] = [
+  { partnerId: 'demo-gp-practice', name: 'Example Medical Centre', organisationType: 'gp', odsCode: 'C88001' },
+  { partnerId: 'demo-employer', name: 'Example Logistics Ltd', organisationType: 'employer' },
+  { partnerId: 'demo-jobcentre-plus', name: 'Example Jobcentre Plus', organisationType: 'jobcentre_plus' },
+  { partnerId: 'demo-vcs', name: 'Example Community Wellbeing Trust', organisationType: 'vcs' },
+  { partnerId: 'demo-self-referral', name: 'WorkWell self-referral form', organisationType: 'self_referral_service' },
+];
+
+interface CredentialsFile {
+  readonly note: string;
+  readonly area: string;
+  readonly partners: DemoPartner[];
+}
+
+function readCredentials(file: string): DemoPartner[] {
+  if (!existsSync(file)) return [];
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<CredentialsFile>;
+    return Array.isArray(parsed.partners) ? parsed.partners : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Written whole and renamed into place, readable by the owner only. */
+function writeCredentials(file: string, area: string, partners: DemoPartner[]): void {
+  const content: CredentialsFile = {
+    note: 'Local demo partner credentials: send one as `Authorization: Bearer <token>`. Never commit or share this file.',
+    area,
+    partners,
+  };
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
+}
+
+/**
+ * Registers the demo partners that do not exist yet and issues each one a credential, saved
+ * to `file` at once. Partners registered in an earlier run keep the credentials saved then:
+ * nothing is issued or revoked for them.
+ */
+async function seedDemoPartners(file: string, area: string, log: (line: string) => void): Promise<DemoPartner[]> {
+  let known = readCredentials(file);
+  for (const input of demoPartners) {
+    const { partner, created } = await registerPartner(input);
+    if (!created) continue;
+    const { token } = await issueCredential(partner.partnerId);
+    known = [
+      ...known.filter((p) => p.partnerId !== partner.partnerId),
+      { partnerId: partner.partnerId, name: partner.name, organisationType: partner.organisationType, token },
+    ];
+    writeCredentials(file, area, known);
+  }
+  const missing = demoPartners.filter((d) => !known.some((k) => k.partnerId === d.partnerId));
+  if (missing.length) {
+    log(`no saved credential for demo partner(s) ${missing.map((m) => m.partnerId).join(', ')}: issue one with npm run partners -- issue`);
+  }
+  // In the order of demoPartners (the GP practice first), then any others the file holds.
+  const order = (id: string) => {
+    const at = demoPartners.findIndex((d) => d.partnerId === id);
+    return at < 0 ? demoPartners.length : at;
+  };
+  return [...known].sort((a, b) => order(a.partnerId) - order(b.partnerId));
+}
+
+/** A positive whole number from the environment, if one is set. */
+function envLimit(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 const ACCOUNT = '000000000000';
@@ -94,6 +181,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const servers: Server[] = [];
   let engine: LocalStepFunctions | undefined;
   let restoreDate: (() => void) | undefined;
+  let credentialsDir: string | undefined;
+  const removeCredentials = () => {
+    if (credentialsDir) rmSync(credentialsDir, { recursive: true, force: true });
+  };
   try {
     const { definition } = areaDefinition(area.slug, { region, account: ACCOUNT });
     await dynamo.ready;
@@ -112,6 +203,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       stateMachineArn,
       publicApiUrl: gatewayUrl,
       providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
+      // PARTNER_RATE_LIMIT_PER_MINUTE=<n> npm start sets the limit locally (default 120).
+      ...(envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') ? { partnerRateLimitPerMinute: envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') } : {}),
     };
     const env: Record<string, string> = {
       AWS_REGION: region,
@@ -136,6 +229,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     client.destroy();
     // The area's coaches are the starting data; changes made since are kept.
     await seedCoaches(area);
+    // Demo referral partners and their credentials (kept with the data, or in a temp file).
+    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+    else credentialsDir = mkdtempSync(join(tmpdir(), 'workwell-credentials-'));
+    const credentialsFile = join(opts.dataDir ?? credentialsDir!, 'credentials.json');
+    const partners = await seedDemoPartners(credentialsFile, area.slug, log);
 
     restoreDate = installClockAsDate(opts.clock);
     const functions = new LocalFunctions(area.slug, region);
@@ -175,11 +273,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       functions,
       clock: opts.clock,
       env,
+      partners,
+      credentialsFile,
       stop: async () => {
         running.close();
         await Promise.all(servers.map(close));
         await stopDynamo.stop();
         restore();
+        removeCredentials();
       },
     };
   } catch (error) {
@@ -187,6 +288,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await Promise.all(servers.map(close));
     await dynamo.stop();
     restoreDate?.();
+    removeCredentials();
     throw error;
   }
 }

@@ -60,6 +60,9 @@ try {
   log(`  Step Functions: ${runtime.stepFunctionsEndpoint}  (${runtime.stateMachineArn})`);
   log(`  DynamoDB Local: ${runtime.dynamoDbEndpoint}`);
   log(`  Data:           ${dataDir ?? 'in memory'}${speed !== 1 ? `; clock ${speed}x` : ''}`);
+  // The path only: the tokens stay in the file (owner-readable), never in the terminal.
+  log(`  Partners:       ${runtime.partners.length} demo partner credential(s) in ${runtime.credentialsFile}`);
+  log('                  send one as Authorization: Bearer <token>');
   const shutdown = async () => {
     await runtime.stop();
     process.exit(0);

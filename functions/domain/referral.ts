@@ -105,6 +105,8 @@ export const referralStatuses = [
   'not_engaged',
   'closed',
   'withdrawn',
+  /** The person already had an open journey: this referral was linked to it. */
+  'linked',
   'needs_attention',
 ] as const;
 export type ReferralStatus = (typeof referralStatuses)[number];

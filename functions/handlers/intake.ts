@@ -1,62 +1,64 @@
-import { randomUUID } from 'node:crypto';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { createHash } from 'node:crypto';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ReferralSchema } from '../domain/referral.ts';
-import { requiredEnv, sfn } from '../shared/aws-clients.ts';
-import { httpErrors, json, parseJsonBody } from '../shared/http.ts';
-import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
-import { problems } from '../shared/problem.ts';
-import { createReferral, setStatus } from '../shared/referral-store.ts';
+import { header, httpErrors, json, parseJsonBody } from '../shared/http.ts';
+import { acceptReferral } from '../shared/intake-service.ts';
+import { countMetric, logSafe, observed } from '../shared/observability.ts';
+import { problem, problems } from '../shared/problem.ts';
+import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
 
 /**
- * POST /v1/referrals: validate, store (status received), start the referral's journey.
- * A rejected request stores nothing. If the journey cannot be started after the SDK's retries,
- * the stored referral is marked needs_attention (nothing accepted is lost) and the caller gets
- * a retry-able 503.
- * Partner authentication, Idempotency-Key and duplicate detection come in a later issue.
+ * POST /v1/referrals: a partner's referral, validated at the edge (a rejected request stores
+ * nothing), then accepted once (intake-service.ts: idempotency, one journey per person).
  */
-async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Same content, same hash: key order and white space do not make a new request. */
+export function canonicalHash(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(sort(value))).digest('base64url');
+}
+
+async function intake(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const partner = partnerOf(event);
+  if (!partner) return problem(401, 'Unauthorized', 'A partner credential is required.');
+  const idempotencyKey = header(event, 'Idempotency-Key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    return problem(400, 'Bad Request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  }
   const body = parseJsonBody(event, ReferralSchema);
   if (!body.ok) {
     logSafe('info', 'referral rejected', { httpStatus: body.response.statusCode });
     return body.response;
   }
 
-  const referralId = randomUUID();
-  await createReferral({ referralId, referral: body.value, receivedAt: new Date() });
-  logSafe('info', 'referral received', { referralId, code: body.value.source });
-
-  try {
-    await sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: requiredEnv('JOURNEY_STATE_MACHINE_ARN'),
-        name: referralId,
-        input: JSON.stringify({ referralId }),
-      }),
-    );
-  } catch (error) {
-    logSafe('error', 'journey start failed', { referralId, ...errorFields(error) });
-    countMetric('JourneyStartFailed');
-    await setStatus(referralId, {
-      status: 'needs_attention',
-      event: 'journey_start_failed',
-      details: { error: errorFields(error).errorName },
-      at: new Date(),
-    }).catch((markError: unknown) =>
-      logSafe('error', 'could not mark referral needs_attention', { referralId, ...errorFields(markError) }),
-    );
-    return problems.serviceUnavailable('The referral was stored but its journey could not be started.', 30, {
-      referralId,
-    });
+  const outcome = await acceptReferral({
+    referral: body.value,
+    partner,
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+    bodyHash: canonicalHash(body.value),
+    context,
+  });
+  if (outcome.httpStatus !== 202) {
+    if (outcome.httpStatus === 503) {
+      return problems.serviceUnavailable(outcome.problem, 30, outcome.referralId ? { referralId: outcome.referralId } : undefined);
+    }
+    return problem(outcome.httpStatus, outcome.httpStatus === 409 ? 'Conflict' : 'Unprocessable Content', outcome.problem);
   }
-
-  countMetric('ReferralReceived');
-  const self = `/v1/referrals/${referralId}`;
-  return json(202, { referralId, status: 'received', links: { self } }, { Location: self });
+  countMetric(`Referral_${body.value.source}`);
+  const self = `/v1/referrals/${outcome.referralId}`;
+  // A linked referral is answered like any other: the partner learns nothing of other referrals.
+  return json(202, { referralId: outcome.referralId, status: 'received', links: { self } }, { Location: self });
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(observed())
   .use(httpErrors())
+  .use(partnerRateLimit())
   .handler(intake);

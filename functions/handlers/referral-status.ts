@@ -5,19 +5,22 @@ import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { problems } from '../shared/problem.ts';
 import { getReferral, listTimeline } from '../shared/referral-store.ts';
+import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
 import { currentArea } from '../shared/workflow.ts';
 
 /**
  * GET /v1/referrals/{referralId}: status, journey stage and timeline events of a referral,
  * with no clinical or personal detail. Unknown and malformed ids both answer 404.
- * (Checking that the caller is the partner that made the referral comes with authentication.)
+ * Only the partner that made the referral sees it.
  */
 const ReferralId = z.uuid();
 
 async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const partner = partnerOf(event);
   const id = ReferralId.safeParse(event.pathParameters?.referralId);
   const referral = id.success ? await getReferral(id.data) : undefined;
-  if (!id.success || !referral) {
+  // Another partner's referral is answered exactly like a missing one.
+  if (!id.success || !referral || !partner || referral.partnerId !== partner.partnerId) {
     logSafe('info', 'referral not found', { httpStatus: 404 });
     return problems.notFound('No referral with this id.');
   }
@@ -41,4 +44,5 @@ async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(observed())
   .use(httpErrors())
+  .use(partnerRateLimit())
   .handler(referralStatus);

@@ -98,6 +98,8 @@ export interface StoredReferral {
   readonly receivedAt: string;
   readonly updatedAt: string;
   readonly referral: Referral;
+  readonly partnerId?: string;
+  readonly linkedTo?: string;
   readonly triage?: StoredTriage;
   readonly lastStage?: string;
   /** The assigned coach, once assignment succeeded. */
@@ -328,6 +330,12 @@ export async function createReferral(input: {
   referralId: string;
   referral: Referral;
   receivedAt: Date;
+  /** The referral partner that sent it: only that partner may see or cancel it. */
+  partnerId?: string;
+  /** A referral for someone already on an open journey: stored, linked, no journey of its own. */
+  linkedTo?: string;
+  /** Written in the same transaction (e.g. the person index); a failed condition throws ConditionFailed. */
+  alsoWrite?: TransactItem[];
 }): Promise<StoredReferral> {
   const at = input.receivedAt.toISOString();
   const stored: StoredReferral = {
@@ -340,6 +348,8 @@ export async function createReferral(input: {
     receivedAt: at,
     updatedAt: at,
     referral: input.referral,
+    ...(input.partnerId ? { partnerId: input.partnerId } : {}),
+    ...(input.linkedTo ? { status: 'linked' as const, stage: 'closed' as const, linkedTo: input.linkedTo } : {}),
   };
   const failed = await transact([
     {
@@ -349,16 +359,26 @@ export async function createReferral(input: {
           ...keys.referral(input.referralId),
           ...stored,
           type: 'referral',
-          gsi1pk: keys.referralsByStatus('received'),
+          gsi1pk: keys.referralsByStatus(stored.status),
           gsi1sk: `${at}#${input.referralId}`,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
-    timelinePut(input.referralId, { at, event: 'received', status: 'received' }),
+    timelinePut(input.referralId, { at, event: input.linkedTo ? 'linked' : 'received', status: stored.status }),
+    ...(input.alsoWrite ?? []),
   ]);
-  if (failed >= 0) throw new Error('Referral id already in use');
+  if (failed === 0 || failed === 1) throw new Error('Referral id already in use');
+  if (failed >= 2) throw new ConditionFailed(failed - 2);
   return stored;
+}
+
+/** A condition of an item written alongside failed; `index` is its place in `alsoWrite`. */
+export class ConditionFailed extends Error {
+  override readonly name = 'ConditionFailed';
+  constructor(readonly index: number) {
+    super('A condition of the write failed');
+  }
 }
 
 export async function getReferral(referralId: string): Promise<StoredReferral | undefined> {

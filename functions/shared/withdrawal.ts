@@ -30,6 +30,11 @@ export async function withdrawReferral(referralId: string, reason: WithdrawalRea
   await cancelOpenTasks(referralId, await listTasks(referralId), now, reason);
   await leaveWaitlist(referralId);
   if (referral.coachId) await releaseCaseload(referralId);
-  await sfn().send(new StopExecutionCommand({ executionArn: executionArnFor(referralId), error: 'Withdrawn', cause: reason }));
+  try {
+    await sfn().send(new StopExecutionCommand({ executionArn: executionArnFor(referralId), error: 'Withdrawn', cause: reason }));
+  } catch (error) {
+    // A linked referral never had a journey of its own.
+    if ((error as Error)?.name !== 'ExecutionDoesNotExist') throw error;
+  }
   return { withdrawn: true };
 }

@@ -5,7 +5,7 @@ import { handler as intake } from '../../functions/handlers/intake.ts';
 import { handler as referralStatus } from '../../functions/handlers/referral-status.ts';
 import { getReferral, listTimeline } from '../../functions/shared/referral-store.ts';
 import { journeysTable, tableName } from '../../functions/shared/tables.ts';
-import { validReferral } from '../fixtures/referrals.ts';
+import { referralForNewPerson, validReferral } from '../fixtures/referrals.ts';
 import { startTestDatabase, TEST_AREA, type TestDatabase, setHandlerEnvironment } from '../support/dynamodb-local.ts';
 import { apiEvent, lambdaContext } from '../support/events.ts';
 import { startHoldingStateMachine, type LocalSfnEndpoint } from '../support/step-functions.ts';
@@ -170,7 +170,8 @@ describe('POST /v1/referrals (intake)', () => {
   it('keeps the referral (needs_attention) and answers 503 when the journey cannot start', async () => {
     // A state machine the endpoint does not know: the real service answers StateMachineDoesNotExist.
     process.env.JOURNEY_STATE_MACHINE_ARN = stateMachineArn.replace(/journey$/, 'missing');
-    const res = await post(JSON.stringify(validReferral()));
+    const body = JSON.stringify(referralForNewPerson());
+    const res = await post(body);
     expect(res.statusCode).toBe(503);
     expect(headerOf(res, 'content-type')).toBe('application/problem+json');
     expect(headerOf(res, 'retry-after')).toBeDefined();
@@ -184,6 +185,13 @@ describe('POST /v1/referrals (intake)', () => {
     const logs = logged.join('\n');
     expect(logs).toContain('"errorName":"StateMachineDoesNotExist"');
     for (const value of personalValues) expect(logs).not.toContain(value);
+
+    // The partner's retry finds the stored referral and starts its journey: nothing lost, no second referral.
+    process.env.JOURNEY_STATE_MACHINE_ARN = stateMachineArn;
+    const retry = await post(body);
+    expect(retry.statusCode).toBe(202);
+    expect(JSON.parse(retry.body).referralId).toBe(problem.referralId);
+    expect(sfn.engine.describeExecution(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${problem.referralId}`).status).toBe('RUNNING');
   });
 });
 

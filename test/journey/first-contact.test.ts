@@ -95,7 +95,7 @@ describe('triage outcomes', () => {
   it('not eligible: ends with signposting returned to the referrer', async () => {
     const referralId = await j.refer({ participant: { postcode: 'M1 1AE' } });
     expect(j.execution(referralId).status).toBe('SUCCEEDED');
-    const res = await fetch(`${rt.gatewayUrl}/v1/referrals/${referralId}`);
+    const res = await rt.referralStatus(referralId);
     const body = (await res.json()) as { status: string; signposting: { name: string; url: string }[] };
     expect(body.status).toBe('not_eligible');
     expect(body.signposting.map((s) => s.name)).toEqual(expect.arrayContaining(['National Careers Service']));

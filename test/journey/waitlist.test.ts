@@ -15,6 +15,8 @@ let rt: TestRuntime;
 let j: JourneyDriver;
 
 beforeAll(async () => {
+  // 200 referrals from one partner within a minute of the test clock: above the default limit.
+  process.env.PARTNER_RATE_LIMIT_PER_MINUTE = '100000';
   provider = await startLocalProvider();
   const coaches = Array.from({ length: 10 }, (_, i) => ({
     id: `coach-${i + 1}`,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArea } from '../../areas/index.ts';
 import { findOpenTask, getReferral, taskTokenOf } from '../../functions/shared/referral-store.ts';
 import { journeyStates } from '../../workflows/states.ts';
-import { validReferral } from '../fixtures/referrals.ts';
+import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
@@ -20,8 +20,8 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function refer(overrides: Parameters<typeof validReferral>[0] = {}): Promise<string> {
-  const res = await rt.postReferral(validReferral(overrides));
+async function refer(overrides: Parameters<typeof referralForNewPerson>[0] = {}): Promise<string> {
+  const res = await rt.postReferral(referralForNewPerson(overrides));
   expect(res.status).toBe(202);
   const body = (await res.json()) as { referralId: string };
   await rt.engine.idle();
@@ -53,7 +53,7 @@ describe('journey on the local runtime', () => {
 
   it('takes a posted referral through triage to a first-contact task; the answer moves the journey on', async () => {
     const referralId = await refer();
-    const status = await fetch(`${rt.gatewayUrl}/v1/referrals/${referralId}`);
+    const status = await rt.referralStatus(referralId);
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({ referralId, status: 'awaiting_first_contact' });
     const ex = await execution(referralId);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -12,7 +12,7 @@ import { tableName, journeysTable } from '../../functions/shared/tables.ts';
 import { ManualClock } from '../../local/clock.ts';
 import { freePort } from '../../local/ports.ts';
 import { startRuntime } from '../../local/runtime.ts';
-import { validReferral } from '../fixtures/referrals.ts';
+import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { HOUR } from '../support/runtime.ts';
 
 /**
@@ -91,8 +91,14 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-async function statusOf(api: string, referralId: string): Promise<string> {
-  const res = await fetch(`${api}/v1/referrals/${referralId}`);
+/** The first local demo partner's credential, from the file the runtime writes. */
+function demoAuth(dataDir: string): Record<string, string> {
+  const file = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { partners: { token: string }[] };
+  return { authorization: `Bearer ${file.partners[0]!.token}` };
+}
+
+async function statusOf(api: string, referralId: string, auth: Record<string, string>): Promise<string> {
+  const res = await fetch(`${api}/v1/referrals/${referralId}`, { headers: auth });
   return ((await res.json()) as { status: string }).status;
 }
 
@@ -115,23 +121,23 @@ describe('restart', () => {
     const post = async (body: unknown) => {
       const res = await fetch(`${first.api}/v1/referrals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...demoAuth(dataDir) },
         body: JSON.stringify(body),
       });
       expect(res.status).toBe(202);
       return ((await res.json()) as { referralId: string }).referralId;
     };
-    const contact = await post(validReferral());
-    const review = await post(validReferral({ needs: { complexNeeds: true } }));
-    await until(async () => ((await statusOf(first.api, contact)) === 'awaiting_first_contact' ? true : undefined), 'first contact task');
-    await until(async () => ((await statusOf(first.api, review)) === 'needs_review' ? true : undefined), 'review task');
+    const contact = await post(referralForNewPerson());
+    const review = await post(referralForNewPerson({ needs: { complexNeeds: true } }));
+    await until(async () => ((await statusOf(first.api, contact, demoAuth(dataDir))) === 'awaiting_first_contact' ? true : undefined), 'first contact task');
+    await until(async () => ((await statusOf(first.api, review, demoAuth(dataDir))) === 'needs_review' ? true : undefined), 'review task');
 
     killGroup(first.child);
     await new Promise((r) => first.child.once('exit', r));
 
     const second = await startProcess(dataDir, await freePort());
     expect(second.output.join('\n')).toContain('resumed 2 journey(s)');
-    expect(await statusOf(second.api, contact)).toBe('awaiting_first_contact');
+    expect(await statusOf(second.api, contact, demoAuth(dataDir))).toBe('awaiting_first_contact');
 
     pointStoreAt(second.dynamoEndpoint, second.sfnEndpoint);
     const sfn = new SFNClient({ endpoint: second.sfnEndpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -143,8 +149,8 @@ describe('restart', () => {
       };
       await complete(contact, 'first_contact', results.firstContact('declined'));
       await complete(review, 'needs_review', results.review('eligible'));
-      await until(async () => ((await statusOf(second.api, contact)) === 'withdrawn' ? true : undefined), 'declined');
-      await until(async () => ((await statusOf(second.api, review)) === 'awaiting_first_contact' ? true : undefined), 'review admitted');
+      await until(async () => ((await statusOf(second.api, contact, demoAuth(dataDir))) === 'withdrawn' ? true : undefined), 'declined');
+      await until(async () => ((await statusOf(second.api, review, demoAuth(dataDir))) === 'awaiting_first_contact' ? true : undefined), 'review admitted');
 
       const arn = (name: string) => `arn:aws:states:eu-west-2:000000000000:execution:WorkWell-south-yorkshire-journey:${name}`;
       const done = await sfn.send(new DescribeExecutionCommand({ executionArn: arn(contact) }));

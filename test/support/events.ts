@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 
+/** The partner direct handler calls act as, as if the authorizer had named it. */
+export const TEST_PARTNER = 'test-partner';
+
 /** Minimal Lambda context and API Gateway REST proxy events for calling handlers directly. */
 export function lambdaContext(functionName = 'WorkWell-test'): Context {
   return {
@@ -25,6 +28,8 @@ export function apiEvent(opts: {
   body?: string | null;
   headers?: Record<string, string>;
   pathParameters?: Record<string, string> | null;
+  /** The partner the authorizer named; `null` for a request that never passed it. */
+  partnerId?: string | null;
 }): APIGatewayProxyEvent {
   const headers = opts.headers ?? {};
   return {
@@ -39,6 +44,8 @@ export function apiEvent(opts: {
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+    requestContext: (opts.partnerId === null
+      ? {}
+      : { authorizer: { principalId: opts.partnerId ?? TEST_PARTNER, partnerId: opts.partnerId ?? TEST_PARTNER, partnerName: 'Test partner', organisationType: 'gp' } }) as APIGatewayProxyEvent['requestContext'],
   };
 }

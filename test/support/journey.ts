@@ -3,7 +3,7 @@ import type { AreaSettings, AreaSettingsInput } from '../../areas/schema.ts';
 import { getReferral, listTasks } from '../../functions/shared/referral-store.ts';
 import { completeTask } from '../../functions/shared/task-completion.ts';
 import type { TaskType } from '../../workflows/states.ts';
-import { validReferral } from '../fixtures/referrals.ts';
+import { referralForNewPerson } from '../fixtures/referrals.ts';
 import type { TestRuntime } from './runtime.ts';
 
 /**
@@ -66,8 +66,8 @@ export const results = {
 export class JourneyDriver {
   constructor(readonly rt: TestRuntime) {}
 
-  async refer(overrides: Parameters<typeof validReferral>[0] = {}): Promise<string> {
-    const res = await this.rt.postReferral(validReferral(overrides));
+  async refer(overrides: Parameters<typeof referralForNewPerson>[0] = {}): Promise<string> {
+    const res = await this.rt.postReferral(referralForNewPerson(overrides));
     if (res.status !== 202) throw new Error(`referral refused: ${res.status} ${await res.text()}`);
     const { referralId } = (await res.json()) as { referralId: string };
     await this.rt.engine.idle();

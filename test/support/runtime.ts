@@ -1,7 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ManualClock } from '../../local/clock.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
-import { validReferral } from '../fixtures/referrals.ts';
+import { referralForNewPerson } from '../fixtures/referrals.ts';
 
 /**
  * The local runtime in this test process: in memory, on a manual clock, with short retry pauses.
@@ -11,6 +11,10 @@ export interface TestRuntime extends Runtime {
   readonly clock: ManualClock;
   readonly sfn: SFNClient;
   postReferral(body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** The Authorization header of one of the local demo partners (default the first). */
+  auth(partner?: number): Record<string, string>;
+  /** GET /v1/referrals/{id} as the partner that made it (the first demo partner by default). */
+  referralStatus(referralId: string, partner?: number): Promise<Response>;
   /** Advances the clock by `ms` and waits until every journey is waiting again. */
   advance(ms: number): Promise<void>;
 }
@@ -35,15 +39,23 @@ export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestR
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const stopRuntime = runtime.stop;
+  const auth = (partner = 0) => {
+    const demo = runtime.partners[partner];
+    if (!demo) throw new Error(`no demo partner ${partner}`);
+    return { authorization: `Bearer ${demo.token}` };
+  };
   return Object.assign(runtime, {
     clock,
     sfn,
-    postReferral: (body: unknown = validReferral(), headers: Record<string, string> = {}) =>
+    auth,
+    postReferral: (body: unknown = referralForNewPerson(), headers: Record<string, string> = {}) =>
       fetch(`${runtime.gatewayUrl}/v1/referrals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...auth(), ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
+    referralStatus: (referralId: string, partner = 0) =>
+      fetch(`${runtime.gatewayUrl}/v1/referrals/${referralId}`, { headers: auth(partner) }),
     advance: async (ms: number) => {
       clock.advance(ms);
       await runtime.engine.idle();

@@ -1,0 +1,1220 @@
+/**
+ * FHIR R4 / UK Core referrals (the NHS Booking and Referral Standard, BaRS) mapped onto the one
+ * referral model (functions/domain/referral.ts). Pure functions only: no I/O, no clock.
+ *
+ * Accepted shapes (POST /v1/fhir/ServiceRequest):
+ * - a ServiceRequest whose `subject` is a local reference (`#id`) to a `contained` Patient;
+ * - a Bundle of type `message` whose first entry is a MessageHeader focusing the ServiceRequest
+ *   (BaRS: eventCoding servicerequest-request, reason new), or a Bundle of type `collection` or
+ *   `transaction`, holding one ServiceRequest, its Patient and optionally Consent, Organization,
+ *   PractitionerRole, Practitioner, Observation, Condition and Flag resources.
+ *
+ * Where each referral field comes from:
+ *
+ * | referral field | FHIR |
+ * | --- | --- |
+ * | participant names | Patient.name (official, else usual, else first): given (joined), family |
+ * | dateOfBirth | Patient.birthDate (a full date) |
+ * | nhsNumber | Patient.identifier with system https://fhir.nhs.uk/Id/nhs-number (check digit verified) |
+ * | postcode | Patient.address.postalCode (home first, never `old`) |
+ * | email / phone | Patient.telecom (email; mobile phone or sms first) |
+ * | gpPracticeCode | Patient.generalPractitioner: ODS code (https://fhir.nhs.uk/Id/ods-organization-code) |
+ * | preferredChannel | WorkWell PreferredChannel extension, else UK Core ContactPreference (PreferredContactMethod 4 email, 3/6 telephone, 9 SMS, 1 letter), else the telecom ranked 1, else email if given, phone if given, otherwise letter |
+ * | source | UK Core SourceOfServiceRequest extension: SNOMED CT (`snomedReferralSources`) or a WorkWell ReferralSource code; unknown or absent → other (with a warning) |
+ * | referrer | ServiceRequest.requester: Organization, or PractitionerRole (its organization, practitioner name and telecom), or a logical reference (display + ODS identifier) |
+ * | health.conditions | ServiceRequest.reasonCode and reasonReference (Condition / Observation code): SNOMED CT (`snomedConditionCategories`), else keywords of the text; unknown → other (with a warning) |
+ * | health.details | reason texts and ServiceRequest.note, capped at 2000 characters |
+ * | work | WorkWell WorkSituation extension, else an Observation valued with a SNOMED CT employment finding (`snomedWorkSituations`) |
+ * | needs | WorkWell ReferralNeeds extension; absent → no complex needs, no immediate risk (with a warning) |
+ * | consent | an active Consent (dateTime, category coded with the WorkWell ConsentMethod code system), else the WorkWell ReferralConsent extension |
+ * | consent.evaluationContact | WorkWell EvaluationContactConsent extension (on the ServiceRequest or the Consent); absent → false |
+ * | reasonableAdjustments | Flags (supportingInfo, contained or in the Bundle) with the NHS Reasonable Adjustment Flag category NRAF: their code text |
+ *
+ * ServiceRequest.status must be active, intent order, original-order or plan, priority (default
+ * routine) routine, urgent, asap or stat. Priority is returned beside the referral: the area's
+ * triage rules set the journey's priority.
+ *
+ * Issues name the FHIR element (FHIRPath `expression`, rooted at the resource type) and say what
+ * is expected; they never quote a submitted value, so an OperationOutcome cannot leak personal data.
+ */
+import type { z } from 'zod';
+import type { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
+import { conditionCategories, workSituations } from '../../areas/schema.ts';
+import { isValidNhsNumber } from './nhs-number.ts';
+import { ReferralSchema, referralSources, type Referral, type ReferralInput, type ReferralSource } from './referral.ts';
+
+export const FHIR_JSON = 'application/fhir+json';
+
+export const fhirSystems = {
+  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
+  odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
+  snomed: 'http://snomed.info/sct',
+  ukCorePreferredContactMethod: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod',
+  reasonableAdjustmentFlagCategory: 'https://fhir.nhs.uk/England/CodeSystem/RA-FlagCategory',
+  barsMessageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
+  barsMessageReason: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
+} as const;
+
+export const ukCoreExtensions = {
+  sourceOfServiceRequest: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest',
+  contactPreference: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
+} as const;
+
+export const UKCORE_OPERATION_OUTCOME = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome';
+
+const WORKWELL_FHIR = 'https://workwell.nhs.example/fhir';
+
+/**
+ * WorkWell's own FHIR extensions and code systems, for what UK Core has no element for.
+ *
+ * - WorkSituation (ServiceRequest, complex): `situation` valueCode, one of areas/schema.ts
+ *   WorkSituation (in_work_struggling | on_sick_leave | at_risk_of_losing_work | out_of_work);
+ *   optional `employer` valueString, `sickLeaveStart` valueDate, `lastWorkedDate` valueDate,
+ *   `hasFitNote` valueBoolean.
+ * - ReferralNeeds (ServiceRequest, complex): `complexNeeds` valueBoolean, `immediateRisk`
+ *   valueBoolean, `support` valueCode (repeating; the referral model's support needs).
+ * - EvaluationContactConsent (ServiceRequest or Consent): valueBoolean, the person agreed to be
+ *   contacted by the independent evaluation.
+ * - ReferralConsent (ServiceRequest, complex; when no Consent resource is sent): `method`
+ *   valueCode verbal | written | online, `recordedAt` valueDateTime. Its presence records that
+ *   the person agreed to the referral.
+ * - PreferredChannel (Patient): valueCode email | phone | sms | letter.
+ * - ReferralReceipt (OperationOutcome of an accepted referral, complex): `referralId` valueId,
+ *   `status` valueCode received | linked.
+ * - CodeSystem ConsentMethod (Consent.category): verbal | written | online.
+ * - CodeSystem ReferralSource (SourceOfServiceRequest, for partners with no SNOMED CT code such
+ *   as employers, Jobcentre Plus, councils and the voluntary sector): the referral model's sources.
+ */
+export const workwellFhir = {
+  workSituation: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-WorkSituation`,
+  referralNeeds: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralNeeds`,
+  evaluationContactConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-EvaluationContactConsent`,
+  referralConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralConsent`,
+  preferredChannel: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-PreferredChannel`,
+  referralReceipt: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralReceipt`,
+  consentMethodSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ConsentMethod`,
+  referralSourceSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralSource`,
+  referralStatusSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralStatus`,
+} as const;
+
+/**
+ * SNOMED CT "Referred by …" / self-referral concepts of the UK Core SourceOfServiceRequest value
+ * set, by referral source. Any other code of the value set (hospital doctor, consultant, family,
+ * carer, …) is a source the service has no category for: `other`.
+ */
+export const snomedReferralSources: Readonly<Record<string, ReferralSource>> = {
+  '108161000000109': 'gp', // Referred by general practitioner
+  '185359002': 'gp', // Referred by another GP
+  '2021000124102': 'gp', // Referred by primary care physician
+  '276491000': 'primary_care', // Referred by member of Primary Health Care Team
+  '185369008': 'primary_care', // Referred by pharmacist
+  '185362004': 'primary_care', // Referred by nurse
+  '1077191000000103': 'primary_care', // Referred by community nurse
+  '1077201000000101': 'primary_care', // Referred by community mental health nurse
+  '835221000000101': 'primary_care', // Referred by community matron
+  '1066021000000105': 'primary_care', // Referred by advanced care practitioner
+  '185370009': 'primary_care', // Referred by physiotherapist
+  '2051000124106': 'primary_care', // Referred by physician assistant
+  '1052681000000105': 'primary_care', // Referred by health visitor
+  '185361006': 'primary_care', // Referred by community doctor
+  '185365002': 'local_authority', // Referred by social worker
+  '1991000124105': 'self', // Referred by self
+  '306098008': 'self', // Self-referral
+  '310434002': 'self', // Self-referral to service
+};
+
+/**
+ * A small SNOMED CT table of the conditions WorkWell referrals most often name, by the
+ * condition categories of areas/schema.ts. Codes not listed (and uncoded reasons whose text
+ * matches no keyword) map to `other`; triage treats that like any condition outside the area's
+ * focus.
+ */
+export const snomedConditionCategories: Readonly<Record<string, ConditionCategory>> = {
+  '279039007': 'musculoskeletal', // Low back pain
+  '278860009': 'musculoskeletal', // Chronic low back pain
+  '161891005': 'musculoskeletal', // Backache
+  '81680005': 'musculoskeletal', // Neck pain
+  '45326000': 'musculoskeletal', // Shoulder pain
+  '57676002': 'musculoskeletal', // Pain of joint (arthralgia)
+  '396275006': 'musculoskeletal', // Osteoarthritis
+  '69896004': 'musculoskeletal', // Rheumatoid arthritis
+  '203082005': 'musculoskeletal', // Fibromyalgia
+  '35489007': 'mental_health', // Depressive disorder
+  '370143000': 'mental_health', // Major depressive disorder
+  '197480006': 'mental_health', // Anxiety disorder
+  '21897009': 'mental_health', // Generalized anxiety disorder
+  '73595000': 'mental_health', // Stress
+  '47505003': 'mental_health', // Posttraumatic stress disorder
+  '13746004': 'mental_health', // Bipolar disorder
+  '73211009': 'long_term_condition', // Diabetes mellitus
+  '44054006': 'long_term_condition', // Type 2 diabetes mellitus
+  '195967001': 'long_term_condition', // Asthma
+  '13645005': 'long_term_condition', // Chronic obstructive lung disease
+  '38341003': 'long_term_condition', // Hypertensive disorder
+  '84114007': 'long_term_condition', // Heart failure
+  '363346000': 'long_term_condition', // Malignant neoplastic disease
+  '52702003': 'long_term_condition', // Chronic fatigue syndrome
+  '24700007': 'neurological', // Multiple sclerosis
+  '84757009': 'neurological', // Epilepsy
+  '37796009': 'neurological', // Migraine
+  '230690007': 'neurological', // Cerebrovascular accident (stroke)
+  '49049000': 'neurological', // Parkinson's disease
+  '15188001': 'sensory', // Hearing loss
+  '397540003': 'sensory', // Visual impairment
+  '110359009': 'learning_disability', // Intellectual disability
+};
+
+/** Keywords of uncoded reasons (matched case-insensitively), tried when no SNOMED CT code maps. */
+const conditionKeywords: readonly (readonly [RegExp, ConditionCategory])[] = [
+  [/\b(depress|anxi|stress|mental health|ptsd|panic|bipolar)/i, 'mental_health'],
+  [/\b(back ?pain|backache|neck pain|shoulder|joint|arthritis|musculoskeletal|msk\b|fibromyalgia)/i, 'musculoskeletal'],
+  [/\b(epilep|migraine|multiple sclerosis|stroke|parkinson)/i, 'neurological'],
+  [/\b(hearing|deaf|sight loss|visual impairment|blind)/i, 'sensory'],
+  [/\b(learning disabilit|intellectual disabilit)/i, 'learning_disability'],
+  [/\b(diabet|asthma|copd|heart|cancer|hypertension|long covid|chronic fatigue)/i, 'long_term_condition'],
+];
+
+/** SNOMED CT employment findings (an Observation's value) → work situation, when no WorkSituation extension is sent. */
+export const snomedWorkSituations: Readonly<Record<string, WorkSituation>> = {
+  '224363007': 'in_work_struggling', // Employed
+  '160906004': 'in_work_struggling', // Self-employed
+  '73438004': 'out_of_work', // Unemployed
+  '160895006': 'out_of_work', // Stopped work
+};
+
+/** UK Core PreferredContactMethod codes → contact channel (2 visit, 5 minicom, 7 sign language, 8 no telephone have none). */
+const ukCoreContactMethods: Readonly<Record<string, PreferredChannel>> = { '1': 'letter', '3': 'phone', '4': 'email', '6': 'phone', '9': 'sms' };
+
+export const fhirPriorities = ['routine', 'urgent', 'asap', 'stat'] as const;
+export type FhirPriority = (typeof fhirPriorities)[number];
+
+const requestStatuses = ['draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown'] as const;
+const acceptedIntents = ['order', 'original-order', 'plan'];
+const requestIntents = ['proposal', 'plan', 'directive', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option'];
+
+const statusRejections: Readonly<Record<string, string>> = {
+  draft: 'ServiceRequest.status is draft: send the referral once it is active.',
+  'on-hold': 'ServiceRequest.status is on-hold: send the referral once it is active.',
+  revoked:
+    'ServiceRequest.status is revoked: a referral is cancelled with POST /v1/referrals/{referralId}/cancel, not by sending it again.',
+  completed: 'ServiceRequest.status is completed: only active requests are referrals.',
+  'entered-in-error': 'ServiceRequest.status is entered-in-error: only active requests are referrals.',
+  unknown: 'ServiceRequest.status is unknown: only active requests are referrals.',
+};
+
+type PreferredChannel = ReferralInput['participant']['preferredChannel'];
+type SupportNeed = NonNullable<ReferralInput['needs']['support']>[number];
+type ConsentMethod = ReferralInput['consent']['method'];
+
+const preferredChannels: readonly PreferredChannel[] = ReferralSchema.shape.participant.shape.preferredChannel.options;
+const supportNeeds: readonly SupportNeed[] = ReferralSchema.shape.needs.shape.support.unwrap().element.options;
+const consentMethods: readonly ConsentMethod[] = ReferralSchema.shape.consent.shape.method.options;
+
+const MAX_DETAILS = 2000;
+const MAX_ADJUSTMENTS = 10;
+const MAX_ADJUSTMENT_LENGTH = 200;
+
+// ---------------------------------------------------------------------------------------------
+// Issues and OperationOutcome
+
+export type FhirIssueCode =
+  | 'required'
+  | 'value'
+  | 'invalid'
+  | 'structure'
+  | 'not-supported'
+  | 'informational'
+  | 'security'
+  | 'login'
+  | 'forbidden'
+  | 'too-long'
+  | 'conflict'
+  | 'duplicate'
+  | 'business-rule'
+  | 'throttled'
+  | 'transient'
+  | 'exception';
+
+export interface FhirIssue {
+  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
+  readonly code: FhirIssueCode;
+  /** FHIRPath expressions of the elements concerned, rooted at the resource type. */
+  readonly expression: readonly string[];
+  /** Fixed text: what is expected, never what was sent. */
+  readonly diagnostics: string;
+}
+
+export interface OperationOutcome {
+  readonly resourceType: 'OperationOutcome';
+  readonly meta: { readonly profile: readonly string[] };
+  readonly extension?: readonly Record<string, unknown>[];
+  readonly issue: readonly {
+    readonly severity: FhirIssue['severity'];
+    readonly code: FhirIssueCode;
+    readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
+    readonly diagnostics: string;
+    readonly expression?: readonly string[];
+  }[];
+}
+
+export interface OutcomeOptions {
+  readonly extension?: readonly Record<string, unknown>[];
+  /** Coded details for the first issue (such as the referral status of an accepted referral). */
+  readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
+}
+
+/** A UK Core OperationOutcome for `issues` (one informational issue when there are none). */
+export function operationOutcome(issues: readonly FhirIssue[], options: OutcomeOptions = {}): OperationOutcome {
+  const list: readonly FhirIssue[] = issues.length
+    ? issues
+    : [{ severity: 'information', code: 'informational', expression: [], diagnostics: 'No issues.' }];
+  return {
+    resourceType: 'OperationOutcome',
+    meta: { profile: [UKCORE_OPERATION_OUTCOME] },
+    ...(options.extension?.length ? { extension: options.extension } : {}),
+    issue: list.map((issue, index) => ({
+      severity: issue.severity,
+      code: issue.code,
+      ...(index === 0 && options.details ? { details: options.details } : {}),
+      diagnostics: issue.diagnostics,
+      ...(issue.expression.length ? { expression: issue.expression } : {}),
+    })),
+  };
+}
+
+/** HTTP status of a rejected FHIR referral: 400 when it cannot be read as FHIR, 422 when it breaks a rule. */
+export function fhirRejectionStatus(issues: readonly FhirIssue[]): 400 | 422 {
+  return issues.some((issue) => issue.severity === 'error' && (issue.code === 'structure' || issue.code === 'invalid'))
+    ? 400
+    : 422;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From referral field errors back to FHIR
+
+/** Referral field (JSON pointer prefix) → the FHIR element it is mapped from, longest prefix first. */
+const pointerExpressions: readonly (readonly [string, string])[] = [
+  ['/source', `ServiceRequest.extension('${ukCoreExtensions.sourceOfServiceRequest}')`],
+  ['/referrer/organisation', 'ServiceRequest.requester'],
+  ['/referrer/odsCode', 'Organization.identifier'],
+  ['/referrer/contactName', 'Practitioner.name'],
+  ['/referrer/contactEmail', 'Organization.telecom'],
+  ['/referrer/contactPhone', 'Organization.telecom'],
+  ['/referrer', 'ServiceRequest.requester'],
+  ['/participant/givenName', 'Patient.name.given'],
+  ['/participant/familyName', 'Patient.name.family'],
+  ['/participant/dateOfBirth', 'Patient.birthDate'],
+  ['/participant/nhsNumber', `Patient.identifier.where(system='${fhirSystems.nhsNumber}').value`],
+  ['/participant/postcode', 'Patient.address.postalCode'],
+  ['/participant/gpPracticeCode', 'Patient.generalPractitioner'],
+  ['/participant/email', "Patient.telecom.where(system='email').value"],
+  ['/participant/phone', "Patient.telecom.where(system='phone').value"],
+  ['/participant/preferredChannel', `Patient.extension('${workwellFhir.preferredChannel}')`],
+  ['/participant', 'Patient'],
+  ['/work/situation', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('situation')`],
+  ['/work/employer', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('employer')`],
+  ['/work/sickLeaveStart', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('sickLeaveStart')`],
+  ['/work/lastWorkedDate', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('lastWorkedDate')`],
+  ['/work/hasFitNote', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('hasFitNote')`],
+  ['/work', `ServiceRequest.extension('${workwellFhir.workSituation}')`],
+  ['/health/conditions', 'ServiceRequest.reasonCode'],
+  ['/health/details', 'ServiceRequest.note'],
+  ['/health', 'ServiceRequest.reasonCode'],
+  ['/needs', `ServiceRequest.extension('${workwellFhir.referralNeeds}')`],
+  ['/consent/evaluationContact', `ServiceRequest.extension('${workwellFhir.evaluationContactConsent}')`],
+  ['/consent/recordedAt', 'Consent.dateTime'],
+  ['/consent/method', 'Consent.category'],
+  ['/consent', 'Consent'],
+  ['/reasonableAdjustments', 'ServiceRequest.supportingInfo'],
+];
+
+/** Where the fields of one mapped referral came from (JSON pointer → FHIRPath). */
+export type FieldOrigins = ReadonlyMap<string, string>;
+
+function pointerOf(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+function startsWithPointer(pointer: string, prefix: string): boolean {
+  return pointer === prefix || pointer.startsWith(`${prefix}/`);
+}
+
+/** The FHIR element a referral field (JSON pointer such as /participant/postcode) comes from. */
+export function fhirExpressionFor(pointer: string, origins?: FieldOrigins): string {
+  if (origins) {
+    let best: string | undefined;
+    let bestLength = -1;
+    for (const [prefix, expression] of origins) {
+      if (prefix.length > bestLength && startsWithPointer(pointer, prefix)) {
+        best = expression;
+        bestLength = prefix.length;
+      }
+    }
+    if (best) return best;
+  }
+  return pointerExpressions.find(([prefix]) => startsWithPointer(pointer, prefix))?.[1] ?? 'ServiceRequest';
+}
+
+/**
+ * OperationOutcome issues for a referral that was mapped from FHIR but fails ReferralSchema:
+ * one per field, naming the FHIR element and the referral field, with zod's message (which
+ * states the expectation, never the value).
+ */
+export function issuesFromReferralError(error: z.ZodError, origins?: FieldOrigins): FhirIssue[] {
+  const seen = new Set<string>();
+  const out: FhirIssue[] = [];
+  for (const issue of error.issues) {
+    const pointer = pointerOf(issue.path);
+    if (seen.has(pointer)) continue;
+    seen.add(pointer);
+    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+    const field = pointer.slice(1).replaceAll('/', '.') || 'referral';
+    out.push({
+      severity: 'error',
+      code: missing ? 'required' : 'value',
+      expression: [fhirExpressionFor(pointer, origins)],
+      diagnostics: `Referral field ${field}: ${missing ? 'is required' : issue.message || 'is not valid'}.`,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+export type FhirMapping =
+  | {
+      readonly ok: true;
+      readonly referral: ReferralInput;
+      readonly priority: FhirPriority;
+      /** Defaults applied and codes not recognised (severity warning), for the accepting OperationOutcome. */
+      readonly warnings: readonly FhirIssue[];
+      readonly origins: FieldOrigins;
+    }
+  | { readonly ok: false; readonly issues: readonly FhirIssue[] };
+
+export type FhirReferralResult =
+  | { readonly ok: true; readonly referral: Referral; readonly priority: FhirPriority; readonly warnings: readonly FhirIssue[] }
+  | { readonly ok: false; readonly httpStatus: 400 | 422; readonly issues: readonly FhirIssue[] };
+
+/** Map a FHIR referral, then validate it as every referral is: the handler's one call. */
+export function parseFhirReferral(resource: unknown): FhirReferralResult {
+  const mapped = mapFhirReferral(resource);
+  if (!mapped.ok) return { ok: false, httpStatus: fhirRejectionStatus(mapped.issues), issues: mapped.issues };
+  const parsed = ReferralSchema.safeParse(mapped.referral);
+  if (!parsed.success) {
+    const issues = issuesFromReferralError(parsed.error, mapped.origins);
+    return { ok: false, httpStatus: 422, issues };
+  }
+  return { ok: true, referral: parsed.data, priority: mapped.priority, warnings: mapped.warnings };
+}
+
+type Json = { readonly [key: string]: unknown };
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function objects(value: unknown): Json[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
+function codings(concept: unknown): Json[] {
+  return isObject(concept) ? objects(concept.coding) : [];
+}
+
+function extensionsOf(element: Json, url: string): Json[] {
+  return objects(element.extension).filter((ext) => ext.url === url);
+}
+
+/** FHIRPath of an extension. */
+function ext(root: string, url: string, sub?: string): string {
+  return `${root}.extension('${url}')${sub ? `.extension('${sub}')` : ''}`;
+}
+
+interface Located {
+  readonly resource: Json;
+  /** FHIRPath root of the resource (its type). */
+  readonly path: string;
+}
+
+/** The resources of one submission and how references between them resolve. */
+class Document {
+  private readonly byReference = new Map<string, Json>();
+  readonly resources: Json[] = [];
+
+  add(resource: Json, fullUrl?: string): void {
+    this.resources.push(resource);
+    const type = text(resource.resourceType);
+    const id = text(resource.id);
+    if (fullUrl) this.byReference.set(fullUrl, resource);
+    if (type && id && !this.byReference.has(`${type}/${id}`)) this.byReference.set(`${type}/${id}`, resource);
+    for (const contained of objects(resource.contained)) {
+      const containedId = text(contained.id);
+      this.resources.push(contained);
+      if (containedId && !this.byReference.has(`#${containedId}`)) this.byReference.set(`#${containedId}`, contained);
+    }
+  }
+
+  /** The resource a Reference points at; undefined when it has no literal reference or it is not here. */
+  resolve(reference: unknown): Json | undefined {
+    if (!isObject(reference)) return undefined;
+    const literal = text(reference.reference);
+    if (!literal) return undefined;
+    const direct = this.byReference.get(literal);
+    if (direct) return direct;
+    // An absolute URL ending in Type/id.
+    const match = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(\/_history\/[^/]+)?$/.exec(literal);
+    return match?.[1] ? this.byReference.get(match[1]) : undefined;
+  }
+
+  ofType(type: string): Json[] {
+    return this.resources.filter((resource) => resource.resourceType === type);
+  }
+}
+
+function isLocalReference(reference: unknown): boolean {
+  return isObject(reference) && typeof reference.reference === 'string' && reference.reference.startsWith('#');
+}
+
+/** Collects issues, warnings and field origins while mapping one submission. */
+class Mapper {
+  readonly issues: FhirIssue[] = [];
+  readonly warnings: FhirIssue[] = [];
+  readonly origins = new Map<string, string>();
+
+  error(code: FhirIssueCode, expression: string | readonly string[], diagnostics: string): undefined {
+    this.issues.push({ severity: 'error', code, expression: typeof expression === 'string' ? [expression] : expression, diagnostics });
+    return undefined;
+  }
+
+  warn(code: FhirIssueCode, expression: string, diagnostics: string): void {
+    this.warnings.push({ severity: 'warning', code, expression: [expression], diagnostics });
+  }
+
+  origin(pointer: string, expression: string): void {
+    this.origins.set(pointer, expression);
+  }
+
+  /** An array element of FHIR JSON: anything else present is a structure error. */
+  list(element: Json, key: string, expression: string): Json[] {
+    const value = element[key];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      this.error('structure', expression, `${expression} must be a JSON array.`);
+      return [];
+    }
+    return value.filter(isObject);
+  }
+}
+
+/** Map a FHIR referral (ServiceRequest with a contained Patient, or a Bundle) to a referral, unvalidated. */
+export function mapFhirReferral(resource: unknown): FhirMapping {
+  const m = new Mapper();
+  const located = locate(m, resource);
+  if (!located) return { ok: false, issues: m.issues };
+  const { serviceRequest: sr, doc } = located;
+
+  const priority = requestFields(m, sr);
+  const patient = subject(m, sr, doc);
+  const participant = patient ? participantOf(m, patient, doc) : undefined;
+  const referrer = referrerOf(m, sr, doc);
+  const source = sourceOf(m, sr);
+  const health = healthOf(m, sr, doc);
+  const work = workOf(m, sr, doc, patient);
+  const needs = needsOf(m, sr);
+  const consent = consentOf(m, sr, doc, patient);
+  const reasonableAdjustments = adjustmentsOf(m, sr, doc, patient);
+
+  if (m.issues.length || !participant || !referrer || !health || !work || !consent || !priority) {
+    return { ok: false, issues: m.issues };
+  }
+  return {
+    ok: true,
+    referral: { source, referrer, participant, work, health, needs, consent, reasonableAdjustments },
+    priority,
+    warnings: m.warnings,
+    origins: m.origins,
+  };
+}
+
+/** Find the ServiceRequest and the resources around it. */
+function locate(m: Mapper, resource: unknown): { serviceRequest: Json; doc: Document } | undefined {
+  if (!isObject(resource)) {
+    return m.error('structure', [], 'The request body must be a FHIR resource (a JSON object).');
+  }
+  const type = resource.resourceType;
+  if (type === 'ServiceRequest') {
+    const doc = new Document();
+    doc.add(resource);
+    if (resource.contained !== undefined && !Array.isArray(resource.contained)) {
+      return m.error('structure', 'ServiceRequest.contained', 'ServiceRequest.contained must be a JSON array.');
+    }
+    if (isObject(resource.subject) && resource.subject.reference !== undefined && !isLocalReference(resource.subject)) {
+      return m.error(
+        'not-supported',
+        'ServiceRequest.subject',
+        'A ServiceRequest sent on its own must reference a contained Patient (#id); send a Bundle to reference a Patient entry.',
+      );
+    }
+    return { serviceRequest: resource, doc };
+  }
+  if (type === 'Bundle') return locateInBundle(m, resource);
+  if (typeof type !== 'string') {
+    return m.error('structure', [], 'The request body has no resourceType: send a ServiceRequest or a Bundle.');
+  }
+  return m.error('invalid', [], 'Only a ServiceRequest or a Bundle holding one is accepted here.');
+}
+
+function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: Document } | undefined {
+  const bundleType = bundle.type;
+  if (bundleType === undefined) return m.error('required', 'Bundle.type', 'Bundle.type is required (message, collection or transaction).');
+  if (bundleType !== 'message' && bundleType !== 'collection' && bundleType !== 'transaction') {
+    return m.error('not-supported', 'Bundle.type', 'Bundle.type must be message, collection or transaction.');
+  }
+  if (!Array.isArray(bundle.entry) || bundle.entry.length === 0) {
+    return m.error('required', 'Bundle.entry', 'The Bundle has no entries.');
+  }
+  const doc = new Document();
+  const entries: { resource: Json; index: number }[] = [];
+  bundle.entry.forEach((entry: unknown, index: number) => {
+    if (!isObject(entry) || !isObject(entry.resource)) {
+      m.error('structure', `Bundle.entry[${index}]`, `Bundle.entry[${index}] has no resource.`);
+      return;
+    }
+    doc.add(entry.resource, text(entry.fullUrl));
+    entries.push({ resource: entry.resource, index });
+  });
+  if (m.issues.length) return undefined;
+
+  let serviceRequest: Json | undefined;
+  if (bundleType === 'message') {
+    const header = entries[0]?.resource;
+    if (entries[0]?.index !== 0 || header?.resourceType !== 'MessageHeader') {
+      return m.error('structure', 'Bundle.entry[0]', 'The first entry of a message Bundle must be its MessageHeader.');
+    }
+    const event = header.eventCoding;
+    if (isObject(event) && event.system === fhirSystems.barsMessageEvents && event.code !== 'servicerequest-request') {
+      return m.error('not-supported', 'MessageHeader.eventCoding', 'Only the servicerequest-request message event is accepted here.');
+    }
+    const updating = codings(header.reason).some(
+      (coding) => coding.system === fhirSystems.barsMessageReason && coding.code !== undefined && coding.code !== 'new',
+    );
+    if (updating) {
+      return m.error(
+        'not-supported',
+        'MessageHeader.reason',
+        'Only new referrals are accepted here; cancel with POST /v1/referrals/{referralId}/cancel and refer again to change one.',
+      );
+    }
+    const focus = objects(header.focus);
+    if (focus.length === 0) {
+      return m.error('required', 'MessageHeader.focus', 'MessageHeader.focus must reference the ServiceRequest.');
+    }
+    serviceRequest = focus.map((ref) => doc.resolve(ref)).find((found) => found?.resourceType === 'ServiceRequest');
+    if (!serviceRequest) {
+      return m.error('structure', 'MessageHeader.focus', 'MessageHeader.focus does not reference a ServiceRequest in the Bundle.');
+    }
+  } else {
+    const requests = entries.filter((entry) => entry.resource.resourceType === 'ServiceRequest');
+    if (requests.length === 0) return m.error('required', 'Bundle.entry', 'The Bundle holds no ServiceRequest.');
+    if (requests.length > 1) {
+      return m.error('not-supported', 'Bundle.entry', 'Send one ServiceRequest (one referral) per Bundle.');
+    }
+    serviceRequest = requests[0]?.resource;
+  }
+  return serviceRequest ? { serviceRequest, doc } : undefined;
+}
+
+/** status, intent and priority of the ServiceRequest; returns the priority. */
+function requestFields(m: Mapper, sr: Json): FhirPriority | undefined {
+  const status = sr.status;
+  if (status === undefined) {
+    m.error('required', 'ServiceRequest.status', 'ServiceRequest.status is required and must be active.');
+  } else if (typeof status !== 'string' || !(requestStatuses as readonly string[]).includes(status)) {
+    m.error('value', 'ServiceRequest.status', 'ServiceRequest.status is not a FHIR request status; it must be active.');
+  } else if (status !== 'active') {
+    m.error('not-supported', 'ServiceRequest.status', statusRejections[status] ?? 'Only active requests are referrals.');
+  }
+
+  const intent = sr.intent;
+  if (intent === undefined) {
+    m.error('required', 'ServiceRequest.intent', 'ServiceRequest.intent is required (order, original-order or plan).');
+  } else if (typeof intent !== 'string' || !requestIntents.includes(intent)) {
+    m.error('value', 'ServiceRequest.intent', 'ServiceRequest.intent is not a FHIR request intent.');
+  } else if (!acceptedIntents.includes(intent)) {
+    m.error('not-supported', 'ServiceRequest.intent', 'ServiceRequest.intent must be order, original-order or plan.');
+  }
+
+  const priority = sr.priority ?? 'routine';
+  if (typeof priority !== 'string' || !(fhirPriorities as readonly string[]).includes(priority)) {
+    m.error('value', 'ServiceRequest.priority', 'ServiceRequest.priority must be routine, urgent, asap or stat.');
+    return undefined;
+  }
+  return priority as FhirPriority;
+}
+
+function subject(m: Mapper, sr: Json, doc: Document): Located | undefined {
+  const ref = sr.subject;
+  if (ref === undefined) return m.error('required', 'ServiceRequest.subject', 'ServiceRequest.subject must reference the Patient being referred.');
+  if (!isObject(ref)) return m.error('structure', 'ServiceRequest.subject', 'ServiceRequest.subject must be a Reference.');
+  if (ref.reference === undefined) {
+    return m.error(
+      'required',
+      'ServiceRequest.subject',
+      'ServiceRequest.subject must reference a Patient resource sent with the request (contained or in the Bundle); an identifier alone is not enough.',
+    );
+  }
+  const patient = doc.resolve(ref);
+  if (!patient) return m.error('structure', 'ServiceRequest.subject', 'ServiceRequest.subject does not resolve to a resource sent with the request.');
+  if (patient.resourceType !== 'Patient') return m.error('invalid', 'ServiceRequest.subject', 'ServiceRequest.subject must reference a Patient.');
+  return { resource: patient, path: 'Patient' };
+}
+
+function participantOf(m: Mapper, { resource: patient }: Located, doc: Document): ReferralInput['participant'] | undefined {
+  // Name: official, else usual, else the first one.
+  const names = m.list(patient, 'name', 'Patient.name').map((name, index) => ({ name, index }));
+  const current = names.filter(({ name }) => name.use !== 'old');
+  const chosen =
+    current.find(({ name }) => name.use === 'official') ?? current.find(({ name }) => name.use === 'usual') ?? current[0];
+  let givenName: string | undefined;
+  let familyName: string | undefined;
+  if (!chosen) {
+    m.error('required', 'Patient.name', 'Patient.name is required (given and family names).');
+  } else {
+    const base = `Patient.name[${chosen.index}]`;
+    const given = Array.isArray(chosen.name.given) ? chosen.name.given.map(text).filter((g) => g !== undefined) : [];
+    givenName = given.length ? given.join(' ') : undefined;
+    familyName = text(chosen.name.family);
+    if (!givenName) m.error('required', `${base}.given`, 'Patient.name.given is required.');
+    if (!familyName) m.error('required', `${base}.family`, 'Patient.name.family is required.');
+    m.origin('/participant/givenName', `${base}.given`);
+    m.origin('/participant/familyName', `${base}.family`);
+  }
+
+  const birthDate = patient.birthDate;
+  if (birthDate === undefined) m.error('required', 'Patient.birthDate', 'Patient.birthDate is required.');
+  else if (typeof birthDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) {
+    m.error('value', 'Patient.birthDate', 'Patient.birthDate must be a full date (YYYY-MM-DD).');
+  }
+  m.origin('/participant/dateOfBirth', 'Patient.birthDate');
+
+  // NHS number (optional, but checked when sent).
+  let nhsNumber: string | undefined;
+  m.list(patient, 'identifier', 'Patient.identifier').forEach((identifier, index) => {
+    if (identifier.system !== fhirSystems.nhsNumber || nhsNumber !== undefined) return;
+    const expression = `Patient.identifier[${index}].value`;
+    const value = text(identifier.value)?.replace(/\s+/g, '');
+    if (!value) {
+      m.error('required', expression, 'The NHS number identifier has no value.');
+    } else if (!isValidNhsNumber(value)) {
+      m.error('value', expression, 'The NHS number must be 10 digits with a valid modulus-11 check digit.');
+    }
+    nhsNumber = value ?? '';
+    m.origin('/participant/nhsNumber', expression);
+  });
+
+  // Postcode: a home address first, never an old one.
+  const addresses = m
+    .list(patient, 'address', 'Patient.address')
+    .map((address, index) => ({ address, index }))
+    .filter(({ address }) => address.use !== 'old' && text(address.postalCode));
+  const address = addresses.find(({ address }) => address.use === 'home') ?? addresses[0];
+  const postcode = address ? text(address.address.postalCode) : undefined;
+  if (!address) m.error('required', 'Patient.address.postalCode', 'Patient.address.postalCode is required.');
+  else m.origin('/participant/postcode', `Patient.address[${address.index}].postalCode`);
+
+  // Telecom.
+  const telecoms = m
+    .list(patient, 'telecom', 'Patient.telecom')
+    .map((telecom, index) => ({ telecom, index }))
+    .filter(({ telecom }) => telecom.use !== 'old' && text(telecom.value));
+  const byRank = (a: { telecom: Json }, b: { telecom: Json }) => rank(a.telecom) - rank(b.telecom);
+  const emailEntry = telecoms.filter(({ telecom }) => telecom.system === 'email').sort(byRank)[0];
+  const phones = telecoms.filter(({ telecom }) => telecom.system === 'phone' || telecom.system === 'sms');
+  const phoneEntry =
+    [...phones].sort((a, b) => mobileFirst(a.telecom) - mobileFirst(b.telecom) || byRank(a, b))[0];
+  const email = emailEntry ? text(emailEntry.telecom.value)?.replace(/^mailto:/i, '') : undefined;
+  const phone = phoneEntry ? text(phoneEntry.telecom.value)?.replace(/^tel:/i, '').replace(/[-().]/g, '') : undefined;
+  if (emailEntry) m.origin('/participant/email', `Patient.telecom[${emailEntry.index}].value`);
+  if (phoneEntry) m.origin('/participant/phone', `Patient.telecom[${phoneEntry.index}].value`);
+
+  const preferredChannel = channelOf(m, patient, telecoms.map(({ telecom }) => telecom), { email, phone });
+
+  // Registered GP practice: its ODS code.
+  let gpPracticeCode: string | undefined;
+  m.list(patient, 'generalPractitioner', 'Patient.generalPractitioner').forEach((reference, index) => {
+    if (gpPracticeCode) return;
+    const code = odsCodeOf(reference.identifier) ?? odsCodeOfResource(doc.resolve(reference));
+    if (code) {
+      gpPracticeCode = code;
+      m.origin('/participant/gpPracticeCode', `Patient.generalPractitioner[${index}]`);
+    }
+  });
+
+  if (!givenName || !familyName || typeof birthDate !== 'string' || !postcode) return undefined;
+  return {
+    givenName,
+    familyName,
+    dateOfBirth: birthDate,
+    ...(nhsNumber ? { nhsNumber } : {}),
+    postcode: postcode.toUpperCase(),
+    ...(gpPracticeCode ? { gpPracticeCode } : {}),
+    ...(email ? { email } : {}),
+    ...(phone ? { phone } : {}),
+    preferredChannel,
+  };
+}
+
+function rank(telecom: Json): number {
+  return typeof telecom.rank === 'number' && telecom.rank > 0 ? telecom.rank : Number.MAX_SAFE_INTEGER;
+}
+
+function mobileFirst(telecom: Json): number {
+  return telecom.use === 'mobile' || telecom.system === 'sms' ? 0 : 1;
+}
+
+function channelOf(
+  m: Mapper,
+  patient: Json,
+  telecoms: readonly Json[],
+  contact: { email: string | undefined; phone: string | undefined },
+): PreferredChannel {
+  const usable = (channel: PreferredChannel | undefined): channel is PreferredChannel =>
+    channel !== undefined && (channel === 'letter' || (channel === 'email' ? !!contact.email : !!contact.phone));
+
+  const own = extensionsOf(patient, workwellFhir.preferredChannel)[0];
+  if (own) {
+    const expression = ext('Patient', workwellFhir.preferredChannel);
+    m.origin('/participant/preferredChannel', expression);
+    const code = own.valueCode;
+    if (typeof code !== 'string' || !(preferredChannels as readonly string[]).includes(code)) {
+      m.error('value', expression, 'The PreferredChannel extension must have a valueCode of email, phone, sms or letter.');
+    } else if (usable(code as PreferredChannel)) {
+      return code as PreferredChannel;
+    } else {
+      m.warn('value', expression, 'The preferred channel has no matching Patient.telecom; another channel is used.');
+    }
+  }
+
+  let noTelephone = false;
+  for (const preference of extensionsOf(patient, ukCoreExtensions.contactPreference)) {
+    for (const method of extensionsOf(preference, 'PreferredContactMethod')) {
+      for (const coding of codings(method.valueCodeableConcept)) {
+        if (coding.system !== fhirSystems.ukCorePreferredContactMethod || typeof coding.code !== 'string') continue;
+        if (coding.code === '8') noTelephone = true;
+        const channel = ukCoreContactMethods[coding.code];
+        if (usable(channel)) {
+          m.origin('/participant/preferredChannel', ext('Patient', ukCoreExtensions.contactPreference, 'PreferredContactMethod'));
+          return channel;
+        }
+      }
+    }
+  }
+
+  const first = [...telecoms].filter((telecom) => telecom.rank === 1)[0];
+  const ranked: PreferredChannel | undefined =
+    first?.system === 'email' ? 'email' : first?.system === 'sms' ? 'sms' : first?.system === 'phone' ? 'phone' : undefined;
+  if (usable(ranked) && !(noTelephone && ranked !== 'email')) return ranked;
+  if (contact.email) return 'email';
+  if (contact.phone && !noTelephone) return 'phone';
+  return 'letter';
+}
+
+function odsCodeOf(identifier: unknown): string | undefined {
+  if (!isObject(identifier) || identifier.system !== fhirSystems.odsOrganisation) return undefined;
+  return text(identifier.value)?.toUpperCase();
+}
+
+function odsCodeOfResource(resource: Json | undefined): string | undefined {
+  if (!resource) return undefined;
+  return objects(resource.identifier).map(odsCodeOf).find((code) => code !== undefined);
+}
+
+function personName(resource: Json | undefined): string | undefined {
+  if (!resource) return undefined;
+  const names = objects(resource.name);
+  const name = names.find((n) => n.use === 'official') ?? names.find((n) => n.use !== 'old');
+  if (!name) return undefined;
+  const explicit = text(name.text);
+  if (explicit) return explicit;
+  const strings = (value: unknown) => (Array.isArray(value) ? value.map(text).filter((s) => s !== undefined) : []);
+  const parts = [...strings(name.prefix), ...strings(name.given), text(name.family)].filter((s) => s !== undefined);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+function telecomOf(resource: Json | undefined, system: 'email' | 'phone'): string | undefined {
+  if (!resource) return undefined;
+  const entry = objects(resource.telecom)
+    .filter((t) => t.system === system && t.use !== 'old' && text(t.value))
+    .sort((a, b) => rank(a) - rank(b))[0];
+  const value = entry ? text(entry.value) : undefined;
+  return system === 'email' ? value?.replace(/^mailto:/i, '') : value?.replace(/^tel:/i, '').replace(/[-().]/g, '');
+}
+
+function referrerOf(m: Mapper, sr: Json, doc: Document): ReferralInput['referrer'] | undefined {
+  const ref = sr.requester;
+  if (ref === undefined) {
+    return m.error('required', 'ServiceRequest.requester', 'ServiceRequest.requester is required: the referring organisation.');
+  }
+  if (!isObject(ref)) return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester must be a Reference.');
+  const resolved = doc.resolve(ref);
+  if (ref.reference !== undefined && !resolved && !text(ref.display)) {
+    return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester does not resolve to a resource sent with the request.');
+  }
+
+  let organisationResource: Json | undefined;
+  let organisationRef: Json | undefined;
+  let person: Json | undefined;
+  let role: Json | undefined;
+  let organisationPath = 'ServiceRequest.requester';
+  switch (resolved?.resourceType) {
+    case undefined:
+      organisationRef = ref;
+      break;
+    case 'Organization':
+      organisationResource = resolved;
+      organisationPath = 'Organization';
+      break;
+    case 'PractitionerRole':
+      role = resolved;
+      organisationRef = isObject(resolved.organization) ? resolved.organization : undefined;
+      organisationResource = doc.resolve(resolved.organization);
+      organisationPath = organisationResource ? 'Organization' : 'PractitionerRole.organization';
+      person = doc.resolve(resolved.practitioner);
+      break;
+    case 'Practitioner':
+      person = resolved;
+      organisationRef = ref;
+      break;
+    default:
+      return m.error(
+        'not-supported',
+        'ServiceRequest.requester',
+        'ServiceRequest.requester must be an Organization, a PractitionerRole or a Practitioner of the referring organisation.',
+      );
+  }
+
+  const organisation =
+    text(organisationResource?.name) ?? (organisationRef ? text(organisationRef.display) : undefined);
+  if (!organisation) {
+    return m.error(
+      'required',
+      organisationResource ? 'Organization.name' : 'ServiceRequest.requester',
+      'The referring organisation must be named (Organization.name, or the display of its reference).',
+    );
+  }
+  m.origin('/referrer/organisation', organisationResource ? 'Organization.name' : `${organisationPath}.display`);
+  const odsCode = odsCodeOfResource(organisationResource) ?? odsCodeOf(organisationRef?.identifier);
+  if (odsCode) m.origin('/referrer/odsCode', organisationResource ? 'Organization.identifier' : `${organisationPath}.identifier`);
+  const contactName = personName(person);
+  if (contactName) m.origin('/referrer/contactName', 'Practitioner.name');
+  const contactEmail = telecomOf(role, 'email') ?? telecomOf(organisationResource, 'email');
+  const contactPhone = telecomOf(role, 'phone') ?? telecomOf(organisationResource, 'phone');
+  const telecomPath = telecomOf(role, 'email') || telecomOf(role, 'phone') ? 'PractitionerRole.telecom' : 'Organization.telecom';
+  m.origin('/referrer/contactEmail', telecomPath);
+  m.origin('/referrer/contactPhone', telecomPath);
+  return {
+    organisation,
+    ...(odsCode ? { odsCode } : {}),
+    ...(contactName ? { contactName } : {}),
+    ...(contactEmail ? { contactEmail } : {}),
+    ...(contactPhone ? { contactPhone } : {}),
+  };
+}
+
+function sourceOf(m: Mapper, sr: Json): ReferralSource {
+  const expression = ext('ServiceRequest', ukCoreExtensions.sourceOfServiceRequest);
+  const found = extensionsOf(sr, ukCoreExtensions.sourceOfServiceRequest)[0];
+  m.origin('/source', expression);
+  if (!found) {
+    m.warn('required', expression, 'No SourceOfServiceRequest extension: the referral source is recorded as other.');
+    return 'other';
+  }
+  for (const coding of codings(found.valueCodeableConcept)) {
+    if (typeof coding.code !== 'string') continue;
+    if (coding.system === fhirSystems.snomed && coding.code in snomedReferralSources) {
+      return snomedReferralSources[coding.code] ?? 'other';
+    }
+    if (coding.system === workwellFhir.referralSourceSystem && (referralSources as readonly string[]).includes(coding.code)) {
+      return coding.code as ReferralSource;
+    }
+  }
+  m.warn('value', expression, 'The SourceOfServiceRequest code is not one the service maps: the referral source is recorded as other.');
+  return 'other';
+}
+
+function categoryOfConcept(concept: unknown): ConditionCategory | undefined {
+  for (const coding of codings(concept)) {
+    if (coding.system === fhirSystems.snomed && typeof coding.code === 'string') {
+      const category = snomedConditionCategories[coding.code];
+      if (category) return category;
+    }
+  }
+  const words = [isObject(concept) ? text(concept.text) : undefined, ...codings(concept).map((c) => text(c.display))].filter(
+    (s) => s !== undefined,
+  );
+  for (const [pattern, category] of conditionKeywords) {
+    if (words.some((word) => pattern.test(word))) return category;
+  }
+  return undefined;
+}
+
+function describeConcept(concept: unknown): string | undefined {
+  if (!isObject(concept)) return undefined;
+  return text(concept.text) ?? codings(concept).map((c) => text(c.display)).find((d) => d !== undefined);
+}
+
+function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] | undefined {
+  const concepts: { concept: unknown; expression: string }[] = [];
+  m.list(sr, 'reasonCode', 'ServiceRequest.reasonCode').forEach((concept, index) =>
+    concepts.push({ concept, expression: `ServiceRequest.reasonCode[${index}]` }),
+  );
+  m.list(sr, 'reasonReference', 'ServiceRequest.reasonReference').forEach((reference, index) => {
+    const found = doc.resolve(reference);
+    if (found && (found.resourceType === 'Condition' || found.resourceType === 'Observation')) {
+      concepts.push({ concept: found.code, expression: `ServiceRequest.reasonReference[${index}]` });
+    } else if (isObject(reference) && text(reference.display)) {
+      concepts.push({ concept: { text: reference.display }, expression: `ServiceRequest.reasonReference[${index}]` });
+    }
+  });
+  if (concepts.length === 0) {
+    return m.error(
+      'required',
+      'ServiceRequest.reasonCode',
+      'ServiceRequest.reasonCode (or reasonReference) is required: the health condition behind the referral.',
+    );
+  }
+  const conditions: ConditionCategory[] = [];
+  for (const { concept, expression } of concepts) {
+    const category = categoryOfConcept(concept);
+    if (!category) {
+      m.warn('value', expression, 'The reason is not a condition the service maps: it is recorded as other.');
+    }
+    const resolved = category ?? 'other';
+    if (!conditions.includes(resolved)) conditions.push(resolved);
+  }
+  m.origin('/health/conditions', 'ServiceRequest.reasonCode');
+  // Keep the referral model's order of categories.
+  conditions.sort((a, b) => conditionCategories.indexOf(a) - conditionCategories.indexOf(b));
+
+  const reasons = concepts.map(({ concept }) => describeConcept(concept)).filter((s) => s !== undefined);
+  const notes = m.list(sr, 'note', 'ServiceRequest.note').map((note) => text(note.text)).filter((s) => s !== undefined);
+  const parts = [reasons.length ? `Reasons: ${reasons.join('; ')}` : undefined, ...notes].filter((s) => s !== undefined);
+  const details = parts.length ? cap(parts.join('\n\n'), MAX_DETAILS) : undefined;
+  if (details) m.origin('/health/details', 'ServiceRequest.note');
+  return { conditions, ...(details ? { details } : {}) };
+}
+
+/** Cut text to `max` characters, marking the cut. */
+function cap(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1).trimEnd()}…`;
+}
+
+function workOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['work'] | undefined {
+  const url = workwellFhir.workSituation;
+  const found = extensionsOf(sr, url)[0];
+  if (found) {
+    const situationExt = extensionsOf(found, 'situation')[0];
+    const situation = situationExt?.valueCode;
+    m.origin('/work/situation', ext('ServiceRequest', url, 'situation'));
+    if (typeof situation !== 'string') {
+      return m.error('required', ext('ServiceRequest', url, 'situation'), `The WorkSituation extension needs a situation valueCode: ${workSituations.join(', ')}.`);
+    }
+    if (!(workSituations as readonly string[]).includes(situation)) {
+      return m.error('value', ext('ServiceRequest', url, 'situation'), `The work situation must be one of ${workSituations.join(', ')}.`);
+    }
+    const work: { -readonly [K in keyof ReferralInput['work']]: ReferralInput['work'][K] } = { situation: situation as WorkSituation };
+    const sub = (name: 'employer' | 'sickLeaveStart' | 'lastWorkedDate' | 'hasFitNote', key: string) => {
+      const expression = ext('ServiceRequest', url, name);
+      const entry = extensionsOf(found, name)[0];
+      m.origin(`/work/${name}`, expression);
+      if (entry && entry[key] === undefined) m.error('value', expression, `The ${name} sub-extension must have a ${key}.`);
+      return entry?.[key];
+    };
+    const employer = sub('employer', 'valueString');
+    const sickLeaveStart = sub('sickLeaveStart', 'valueDate');
+    const lastWorkedDate = sub('lastWorkedDate', 'valueDate');
+    const hasFitNote = sub('hasFitNote', 'valueBoolean');
+    if (employer !== undefined) work.employer = employer as string;
+    if (sickLeaveStart !== undefined) work.sickLeaveStart = sickLeaveStart as string;
+    if (lastWorkedDate !== undefined) work.lastWorkedDate = lastWorkedDate as string;
+    if (hasFitNote !== undefined) work.hasFitNote = hasFitNote as boolean;
+    return work;
+  }
+  // An employment status Observation about the patient.
+  for (const observation of doc.ofType('Observation')) {
+    if (patient && isObject(observation.subject) && observation.subject.reference !== undefined && doc.resolve(observation.subject) !== patient.resource) {
+      continue;
+    }
+    if (observation.status === 'entered-in-error' || observation.status === 'cancelled') continue;
+    for (const coding of codings(observation.valueCodeableConcept)) {
+      const situation = coding.system === fhirSystems.snomed && typeof coding.code === 'string' ? snomedWorkSituations[coding.code] : undefined;
+      if (situation) {
+        m.origin('/work', 'Observation.valueCodeableConcept');
+        return { situation };
+      }
+    }
+  }
+  return m.error(
+    'required',
+    ext('ServiceRequest', url),
+    `The person's work situation is required: the WorkSituation extension (situation: ${workSituations.join(', ')}) or an Observation valued with a SNOMED CT employment finding.`,
+  );
+}
+
+function needsOf(m: Mapper, sr: Json): ReferralInput['needs'] {
+  const url = workwellFhir.referralNeeds;
+  const found = extensionsOf(sr, url)[0];
+  m.origin('/needs', ext('ServiceRequest', url));
+  if (!found) {
+    m.warn(
+      'required',
+      ext('ServiceRequest', url),
+      'No ReferralNeeds extension: recorded as no complex needs and no immediate risk. Send it whenever either applies.',
+    );
+    return { complexNeeds: false, immediateRisk: false, support: [] };
+  }
+  const flag = (name: 'complexNeeds' | 'immediateRisk'): boolean => {
+    const expression = ext('ServiceRequest', url, name);
+    m.origin(`/needs/${name}`, expression);
+    const value = extensionsOf(found, name)[0]?.valueBoolean;
+    if (value === undefined) {
+      m.error('required', expression, `The ReferralNeeds extension needs ${name} (valueBoolean).`);
+      return false;
+    }
+    if (typeof value !== 'boolean') {
+      m.error('value', expression, `${name} must be a valueBoolean.`);
+      return false;
+    }
+    return value;
+  };
+  const complexNeeds = flag('complexNeeds');
+  const immediateRisk = flag('immediateRisk');
+  const support: SupportNeed[] = [];
+  extensionsOf(found, 'support').forEach((entry) => {
+    const code = entry.valueCode;
+    if (typeof code !== 'string' || !(supportNeeds as readonly string[]).includes(code)) {
+      m.error('value', ext('ServiceRequest', url, 'support'), `Each support valueCode must be one of ${supportNeeds.join(', ')}.`);
+    } else if (!support.includes(code as SupportNeed)) {
+      support.push(code as SupportNeed);
+    }
+  });
+  m.origin('/needs/support', ext('ServiceRequest', url, 'support'));
+  return { complexNeeds, immediateRisk, support };
+}
+
+function evaluationContact(m: Mapper, resources: readonly { resource: Json; path: string }[]): boolean {
+  for (const { resource, path } of resources) {
+    const found = extensionsOf(resource, workwellFhir.evaluationContactConsent)[0];
+    if (!found) continue;
+    const expression = ext(path, workwellFhir.evaluationContactConsent);
+    m.origin('/consent/evaluationContact', expression);
+    if (typeof found.valueBoolean !== 'boolean') {
+      m.error('value', expression, 'The EvaluationContactConsent extension must have a valueBoolean.');
+      return false;
+    }
+    return found.valueBoolean;
+  }
+  return false;
+}
+
+function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['consent'] | undefined {
+  const aboutPatient = (consent: Json) =>
+    !patient || !isObject(consent.patient) || consent.patient.reference === undefined || doc.resolve(consent.patient) === patient.resource;
+  const consents = doc.ofType('Consent').filter(aboutPatient);
+  if (consents.length) {
+    const active = consents.find((consent) => consent.status === 'active');
+    if (!active) {
+      return m.error('value', 'Consent.status', 'The Consent must be active: the person has agreed to the referral.');
+    }
+    const provision = isObject(active.provision) ? active.provision : undefined;
+    if (provision?.type === 'deny') {
+      return m.error('value', 'Consent.provision.type', 'The Consent denies the referral: only a permitting consent is a referral consent.');
+    }
+    const recordedAt = active.dateTime;
+    m.origin('/consent/recordedAt', 'Consent.dateTime');
+    m.origin('/consent/method', 'Consent.category');
+    m.origin('/consent', 'Consent');
+    if (typeof recordedAt !== 'string') {
+      m.error('required', 'Consent.dateTime', 'Consent.dateTime is required: when the person agreed, with a time zone.');
+    }
+    const categories = m.list(active, 'category', 'Consent.category');
+    const method = categories
+      .flatMap((category) => codings(category))
+      .find((coding) => coding.system === workwellFhir.consentMethodSystem)?.code;
+    if (method === undefined) {
+      m.error(
+        'required',
+        'Consent.category',
+        `Consent.category must include how consent was given: a code of ${workwellFhir.consentMethodSystem} (${consentMethods.join(', ')}).`,
+      );
+    } else if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
+      m.error('value', 'Consent.category', `The consent method code must be one of ${consentMethods.join(', ')}.`);
+    }
+    const evaluation = evaluationContact(m, [
+      { resource: active, path: 'Consent' },
+      { resource: sr, path: 'ServiceRequest' },
+    ]);
+    if (typeof recordedAt !== 'string' || typeof method !== 'string') return undefined;
+    return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
+  }
+
+  const url = workwellFhir.referralConsent;
+  const found = extensionsOf(sr, url)[0];
+  if (found) {
+    const method = extensionsOf(found, 'method')[0]?.valueCode;
+    const recordedAt = extensionsOf(found, 'recordedAt')[0]?.valueDateTime;
+    m.origin('/consent/method', ext('ServiceRequest', url, 'method'));
+    m.origin('/consent/recordedAt', ext('ServiceRequest', url, 'recordedAt'));
+    m.origin('/consent', ext('ServiceRequest', url));
+    if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
+      m.error('required', ext('ServiceRequest', url, 'method'), `The ReferralConsent extension needs a method valueCode: ${consentMethods.join(', ')}.`);
+    }
+    if (typeof recordedAt !== 'string') {
+      m.error('required', ext('ServiceRequest', url, 'recordedAt'), 'The ReferralConsent extension needs recordedAt (valueDateTime with a time zone).');
+    }
+    const evaluation = evaluationContact(m, [{ resource: sr, path: 'ServiceRequest' }]);
+    if (typeof method !== 'string' || typeof recordedAt !== 'string') return undefined;
+    return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
+  }
+
+  return m.error(
+    'required',
+    ['Consent', ext('ServiceRequest', url)],
+    "The person's consent to the referral is required: an active Consent resource, or the ReferralConsent extension.",
+  );
+}
+
+function adjustmentsOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): string[] {
+  const flags = new Set<Json>();
+  m.list(sr, 'supportingInfo', 'ServiceRequest.supportingInfo').forEach((reference) => {
+    const found = doc.resolve(reference);
+    if (found?.resourceType === 'Flag') flags.add(found);
+  });
+  for (const flag of doc.ofType('Flag')) {
+    const about = !patient || !isObject(flag.subject) || doc.resolve(flag.subject) === patient.resource;
+    if (about) flags.add(flag);
+  }
+  const adjustments: string[] = [];
+  for (const flag of flags) {
+    if (flag.status !== undefined && flag.status !== 'active') continue;
+    const reasonable = objects(flag.category).some((category) =>
+      codings(category).some((coding) => coding.code === 'NRAF' || coding.system === fhirSystems.reasonableAdjustmentFlagCategory),
+    );
+    if (!reasonable) continue;
+    const description = describeConcept(flag.code);
+    if (description && !adjustments.includes(description)) adjustments.push(cap(description, MAX_ADJUSTMENT_LENGTH));
+  }
+  if (adjustments.length > MAX_ADJUSTMENTS) {
+    m.warn('too-long', 'ServiceRequest.supportingInfo', `Only the first ${MAX_ADJUSTMENTS} reasonable adjustments are kept.`);
+  }
+  if (adjustments.length) m.origin('/reasonableAdjustments', 'Flag.code');
+  return adjustments.slice(0, MAX_ADJUSTMENTS);
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { personKeys } from '../domain/person-match.ts';
+import type { Referral } from '../domain/referral.ts';
+import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
+import { getCoach } from './coach-store.ts';
+import { errorFields, logSafe } from './observability.ts';
+import { notificationId, notificationPut } from './outbox.ts';
+import {
+  ConditionFailed,
+  createReferral,
+  getReferral,
+  referralUpdate,
+  setStatus,
+  type StoredReferral,
+  table,
+  timelinePut,
+  type TransactItem,
+} from './referral-store.ts';
+import { idempotencyTable } from './tables.ts';
+import { currentArea } from './workflow.ts';
+
+/**
+ * Accepting a referral, for every intake route (JSON and FHIR):
+ *  - idempotent per partner: the same Idempotency-Key and body replays the first answer, the
+ *    same key with another body is refused (422); without a key, the same body from the same
+ *    partner within a day is recognised as a retry (Powertools idempotency over DynamoDB);
+ *  - one journey per person: someone already on an open journey in the area (NHS number, or
+ *    name, date of birth and postcode) gets no second one; the new referral is linked and the
+ *    coach told. The answer says nothing about any other partner's referral;
+ *  - the journey starts with execution name = referral id, so a retry never starts two.
+ */
+export type AcceptOutcome =
+  | { httpStatus: 202; referralId: string; status: 'received' | 'linked' }
+  | { httpStatus: 409 | 422 | 503; problem: string; referralId?: string };
+
+interface AcceptOnce {
+  partnerId: string;
+  /** `key:<Idempotency-Key>`, or `body:<hash>` when the partner sent none. */
+  requestKey: string;
+  bodyHash: string;
+  referral: Referral;
+}
+
+const DAY_SECONDS = 24 * 3600;
+const config = new IdempotencyConfig({
+  eventKeyJmesPath: '[partnerId, requestKey]',
+  payloadValidationJmesPath: 'bodyHash',
+  expiresAfterSeconds: DAY_SECONDS,
+  throwOnNoIdempotencyKey: true,
+});
+let idempotentAccept: ((input: AcceptOnce) => Promise<{ referralId: string; status: 'received' | 'linked' }>) | undefined;
+
+function acceptIdempotently(input: AcceptOnce) {
+  idempotentAccept ??= makeIdempotent(acceptOnce, {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv(idempotencyTable.envVar) }),
+    config,
+    keyPrefix: 'referral',
+  });
+  return idempotentAccept(input);
+}
+
+class JourneyStartFailed extends Error {
+  override readonly name = 'JourneyStartFailed';
+  constructor(readonly referralId: string) {
+    super('The journey could not be started');
+  }
+}
+
+export async function acceptReferral(input: {
+  referral: Referral;
+  partner: { partnerId: string };
+  idempotencyKey?: string;
+  bodyHash: string;
+  context?: Context;
+}): Promise<AcceptOutcome> {
+  if (input.context) config.registerLambdaContext(input.context);
+  try {
+    const accepted = await acceptIdempotently({
+      partnerId: input.partner.partnerId,
+      requestKey: input.idempotencyKey ? `key:${input.idempotencyKey}` : `body:${input.bodyHash}`,
+      bodyHash: input.bodyHash,
+      referral: input.referral,
+    });
+    return { httpStatus: 202, ...accepted };
+  } catch (error) {
+    if (error instanceof IdempotencyValidationError) {
+      return { httpStatus: 422, problem: 'This Idempotency-Key was used with a different request.' };
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      return { httpStatus: 409, problem: 'A request with this Idempotency-Key is still being processed; retry shortly.' };
+    }
+    if (error instanceof JourneyStartFailed) {
+      return { httpStatus: 503, problem: 'The referral was stored but its journey could not be started.', referralId: error.referralId };
+    }
+    throw error;
+  }
+}
+
+/** The person's open journey, if any, and the index items to write for a new one. */
+async function openJourneyOf(referral: Referral): Promise<{ open?: StoredReferral; index: TransactItem[] }> {
+  const index: TransactItem[] = [];
+  let open: StoredReferral | undefined;
+  for (const personKey of personKeys(referral)) {
+    const key = { pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' };
+    const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
+    const current = typeof Item?.referralId === 'string' ? await getReferral(Item.referralId) : undefined;
+    if (current && !current.closedAt) open ??= current;
+    // A closed journey no longer counts: its index entry is taken over, guarded against a race.
+    index.push({
+      Put: {
+        TableName: table(),
+        Item: { ...key, type: 'person_index' },
+        ConditionExpression: Item ? 'referralId = :previous' : 'attribute_not_exists(pk)',
+        ...(Item ? { ExpressionAttributeValues: { ':previous': Item.referralId } } : {}),
+      },
+    });
+  }
+  return { ...(open ? { open } : {}), index };
+}
+
+async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; status: 'received' | 'linked' }> {
+  for (let round = 0; round < 3; round++) {
+    const { open, index } = await openJourneyOf(input.referral);
+    if (open && open.partnerId === input.partnerId) {
+      // The partner's own open referral for this person (e.g. resent with corrections).
+      await startJourney(open.referralId);
+      return { referralId: open.referralId, status: 'received' };
+    }
+    const referralId = randomUUID();
+    const receivedAt = new Date();
+    if (open) {
+      await linkToOpenJourney(referralId, input, open, receivedAt);
+      return { referralId, status: 'linked' };
+    }
+    const indexed = index.map((item) => ({ Put: { ...item.Put!, Item: { ...item.Put!.Item, referralId } } }));
+    try {
+      await createReferral({ referralId, referral: input.referral, receivedAt, partnerId: input.partnerId, alsoWrite: indexed });
+    } catch (error) {
+      if (error instanceof ConditionFailed) continue; // someone else's referral for the person won the race
+      throw error;
+    }
+    logSafe('info', 'referral received', { referralId, code: input.referral.source });
+    await startJourney(referralId);
+    return { referralId, status: 'received' };
+  }
+  throw new Error('Could not settle the person index');
+}
+
+async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<void> {
+  const at = receivedAt.toISOString();
+  const coach = open.coachId ? await getCoach(open.coachId) : undefined;
+  const to = coach?.email ?? currentArea().teamLeads[0]!.email;
+  const notify: TransactItem[] = [
+    timelinePut(open.referralId, { at, event: 'duplicate_referral_linked', reason: input.referral.source }),
+    referralUpdate(open.referralId, { updatedAt: at }, { expression: 'attribute_not_exists(closedAt)' }),
+    notificationPut(
+      open.referralId,
+      notificationId('duplicate_referral', referralId),
+      { to, template: 'duplicate_referral_linked', fields: { referralReference: open.referralId } },
+      at,
+    ),
+  ];
+  await createReferral({ referralId, referral: input.referral, receivedAt, partnerId: input.partnerId, linkedTo: open.referralId, alsoWrite: notify });
+  logSafe('info', 'referral linked to an open journey', { referralId, code: input.referral.source });
+}
+
+async function startJourney(referralId: string): Promise<void> {
+  try {
+    await sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: requiredEnv('JOURNEY_STATE_MACHINE_ARN'),
+        name: referralId,
+        input: JSON.stringify({ referralId }),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error)?.name === 'ExecutionAlreadyExists') return; // started before, and since ended
+    logSafe('error', 'journey start failed', { referralId, ...errorFields(error) });
+    await setStatus(referralId, {
+      status: 'needs_attention',
+      event: 'journey_start_failed',
+      details: { error: errorFields(error).errorName },
+      at: new Date(),
+    }).catch((markError: unknown) =>
+      logSafe('error', 'could not mark referral needs_attention', { referralId, ...errorFields(markError) }),
+    );
+    // The idempotency record is dropped: a retry finds the stored referral (same partner,
+    // same person) and starts its journey.
+    throw new JourneyStartFailed(referralId);
+  }
+}
+

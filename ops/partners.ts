@@ -1,0 +1,193 @@
+/**
+ * `npm run partners -- <command> --area <slug> [options]`: an area's referral partners and
+ * their API credentials, against a deployed stack (the default AWS SDK configuration: profile,
+ * region, credentials) or the local runtime's DynamoDB (`--endpoint`).
+ *
+ *   register --name <name> --type <organisation type> [--ods <code>] [--id <partner id>] [--no-credential]
+ *            registers a partner and (unless --no-credential) issues its first credential
+ *   issue    --partner <id>                      a new credential (rotation: the old one stays
+ *                                                valid until revoked)
+ *   revoke   --partner <id> --credential <id>    the credential is refused from now on
+ *   suspend  --partner <id>                      every credential of the partner is refused
+ *   reinstate --partner <id>                     a suspended partner is active again
+ *   list                                         partners and their credentials (ids and dates)
+ *
+ * Common options:
+ *   --area <slug>       the pilot area (required)
+ *   --endpoint <url>    DynamoDB endpoint, e.g. the local runtime's http://127.0.0.1:<port>
+ *                       (printed by `npm start`); without it, the area's AWS account
+ *   --table <name>      table name (default workwell-<slug>-journeys, as the stack names it)
+ *
+ * A new credential is printed once, on standard output; nothing keeps it but its hash.
+ * The AWS API Gateway caches authorizer answers for 5 minutes: a revocation or suspension takes
+ * up to that long to apply to a partner's requests in AWS (at once locally).
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { isAreaSlug, loadArea } from '../areas/index.ts';
+import { organisationTypes } from '../functions/domain/credentials.ts';
+import { resetClients } from '../functions/shared/aws-clients.ts';
+import {
+  issueCredential,
+  listCredentials,
+  listPartners,
+  registerPartner,
+  reinstatePartner,
+  revokeCredential,
+  suspendPartner,
+  type IssuedCredential,
+} from '../functions/shared/partner-store.ts';
+import { journeysTable, tableName } from '../functions/shared/tables.ts';
+
+const commands = ['register', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
+type Command = (typeof commands)[number];
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function usage(): string {
+  return [
+    'usage: npm run partners -- <command> --area <slug> [--endpoint <url>] [--table <name>] [options]',
+    '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--no-credential]',
+    '  issue    --partner <id>',
+    '  revoke   --partner <id> --credential <id>',
+    '  suspend  --partner <id>',
+    '  reinstate --partner <id>',
+    '  list',
+    `organisation types: ${organisationTypes.join(', ')}`,
+  ].join('\n');
+}
+
+function printCredential(issued: IssuedCredential, rotation: boolean): void {
+  console.error('');
+  console.error('New credential. It is shown this once and cannot be shown again: store it safely (a secret');
+  console.error('manager, not email or chat) and give it to the partner over a secure channel.');
+  if (rotation) console.error('Earlier credentials of this partner stay valid until you revoke them.');
+  console.error(`  partner:    ${issued.partnerId}`);
+  console.error(`  credential: ${issued.credentialId}`);
+  console.error('  token (send as Authorization: Bearer <token>):');
+  console.log(issued.token);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      area: { type: 'string' },
+      endpoint: { type: 'string' },
+      table: { type: 'string' },
+      name: { type: 'string' },
+      type: { type: 'string' },
+      ods: { type: 'string' },
+      id: { type: 'string' },
+      partner: { type: 'string' },
+      credential: { type: 'string' },
+      'no-credential': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  const command = positionals[0] as Command | undefined;
+  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
+    throw new UsageError(`Unknown or missing command.\n${usage()}`);
+  }
+  const slug = values.area;
+  if (!slug || !isAreaSlug(slug)) throw new UsageError(`--area must be one of the pilot areas.\n${usage()}`);
+  const area = loadArea(slug);
+
+  // The store reads these lazily, as a handler does.
+  process.env.AREA_SLUG = area.slug;
+  process.env[journeysTable.envVar] = values.table ?? tableName(area.slug, journeysTable);
+  if (values.endpoint) {
+    // The local runtime's DynamoDB Local: its region and fake credentials.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: values.endpoint,
+      AWS_REGION: area.aws.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+  } else {
+    process.env.AWS_REGION ??= area.aws.region;
+  }
+  resetClients();
+
+  const partnerId = (): string => {
+    if (!values.partner) throw new UsageError(`--partner is required for ${command}.`);
+    return values.partner;
+  };
+
+  switch (command) {
+    case 'register': {
+      if (!values.name || !values.type) throw new UsageError('register needs --name and --type.');
+      const { partner, created } = await registerPartner({
+        name: values.name,
+        organisationType: values.type as (typeof organisationTypes)[number],
+        ...(values.ods ? { odsCode: values.ods } : {}),
+        ...(values.id ? { partnerId: values.id } : {}),
+      });
+      console.error(`${created ? 'Registered' : 'Already registered'}: ${partner.partnerId} (${partner.organisationType}) in ${area.slug}`);
+      if (created && !values['no-credential']) printCredential(await issueCredential(partner.partnerId), false);
+      else if (!created) console.error('No credential issued: use `issue` to give it one.');
+      return 0;
+    }
+    case 'issue':
+      printCredential(await issueCredential(partnerId()), true);
+      return 0;
+    case 'revoke': {
+      if (!values.credential) throw new UsageError('revoke needs --credential.');
+      const result = await revokeCredential(partnerId(), values.credential);
+      console.error(result === 'revoked' ? `Revoked ${values.credential}.` : `${values.credential} was already revoked.`);
+      return 0;
+    }
+    case 'suspend': {
+      const result = await suspendPartner(partnerId());
+      console.error(result === 'suspended' ? `Suspended ${values.partner}.` : `${values.partner} was already suspended.`);
+      return 0;
+    }
+    case 'reinstate': {
+      const result = await reinstatePartner(partnerId());
+      console.error(result === 'reinstated' ? `Reinstated ${values.partner}.` : `${values.partner} was already active.`);
+      return 0;
+    }
+    case 'list': {
+      const partners = await listPartners();
+      const rows = await Promise.all(
+        partners.map(async (p) => ({ ...p, credentials: await listCredentials(p.partnerId) })),
+      );
+      console.log(JSON.stringify({ area: area.slug, partners: rows }, null, 2));
+      return 0;
+    }
+  }
+}
+
+/** A message for the operator: usage and validation problems plainly, anything else by name. */
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof UsageError) return { message: error.message, exitCode: 2 };
+  if (String((error as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
+    return { message: `${(error as Error).message}\n${usage()}`, exitCode: 2 };
+  }
+  if (error instanceof z.ZodError) {
+    const lines = error.issues.map((issue) => `  ${issue.path.join('.') || '(input)'}: ${issue.message}`);
+    return { message: `Invalid partner details:\n${lines.join('\n')}`, exitCode: 2 };
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: `${name}: ${message}`, exitCode: 1 };
+}
+
+const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
+if (invokedDirectly) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    const { message, exitCode } = describeFailure(error);
+    console.error(message);
+    process.exitCode = exitCode;
+  }
+}
