@@ -19,8 +19,20 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const STAGE = 'live';
 const ACCOUNT = '000000000000';
 
-function matchRoute(method: string, path: string): { route?: ApiRoute; params?: Record<string, string>; pathKnown: boolean } {
-  let pathKnown = false;
+/** A path parameter as API Gateway passes it: percent-decoded; undefined when the escape is malformed. */
+function decodeParam(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+function matchRoute(
+  method: string,
+  path: string,
+): { route?: ApiRoute; params?: Record<string, string>; allowed: string[]; malformed?: boolean } {
+  const allowed: string[] = [];
   for (const route of apiRoutes as readonly ApiRoute[]) {
     const names: string[] = [];
     const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -29,12 +41,14 @@ function matchRoute(method: string, path: string): { route?: ApiRoute; params?: 
     });
     const match = new RegExp(`^${pattern}$`).exec(path);
     if (!match) continue;
-    pathKnown = true;
+    allowed.push(route.method);
     if (route.method !== method) continue;
-    const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
-    return { route, params, pathKnown };
+    const values = names.map((_, i) => decodeParam(match[i + 1]!));
+    if (values.some((v) => v === undefined)) return { allowed, malformed: true };
+    const params = Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+    return { route, params, allowed };
   }
-  return { pathKnown };
+  return { allowed };
 }
 
 function problem(res: ServerResponse, status: number, title: string, extra: Record<string, string> = {}): void {
@@ -220,9 +234,12 @@ export function createGatewayHandler(opts: {
         res.end(JSON.stringify({ status: 'ok', ...opts.health() }));
         return;
       }
-      const { route, params, pathKnown } = matchRoute(method, url.pathname);
+      const { route, params, allowed, malformed } = matchRoute(method, url.pathname);
+      if (malformed) return problem(res, 400, 'Bad request');
       if (!route) {
-        return pathKnown ? problem(res, 405, 'Method not allowed') : problem(res, 404, 'Not found');
+        return allowed.length
+          ? problem(res, 405, 'Method not allowed', { Allow: allowed.join(', ') })
+          : problem(res, 404, 'Not found');
       }
       const body = await readBody(req);
       if (body === 'too-large') return problem(res, 413, 'Request body too large');

@@ -193,7 +193,7 @@ describe('400 Bad Request', () => {
     expect(body).not.toHaveProperty('errors');
   });
 
-  it('a malformed Idempotency-Key (white space, too long, not ASCII, empty after trimming)', async () => {
+  it('a malformed Idempotency-Key (white space, too long, not ASCII)', async () => {
     for (const key of ['has space', 'k'.repeat(256), 'clé-Zephyrine']) {
       const res = await storesNothing(() => post(distinctiveReferral(), { 'Idempotency-Key': key }, 1));
       const body = await expectProblem(res, 400);
