@@ -4,6 +4,7 @@
  * Pure rules only: which statuses may follow which, which ones answer a waiting journey,
  * whether a chosen service fits the person, and the message a provider receives.
  */
+import { z } from 'zod';
 import type { Service } from '../../areas/schema.ts';
 import type { Referral } from './referral.ts';
 import { ageOn, postcodeDistrict } from './triage.ts';
@@ -203,3 +204,9 @@ export function providerReferralMessage(input: {
 export function respondUrl(publicApiUrl: string, onwardReferralId: string): string {
   return `${publicApiUrl.replace(/\/+$/, '')}/v1/onward-referrals/${encodeURIComponent(onwardReferralId)}/status`;
 }
+
+/** What a provider sends to answer an onward referral (POST /v1/onward-referrals/{id}/status). */
+export const ProviderStatusBody = z.strictObject({
+  status: z.enum(providerStatuses),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+});

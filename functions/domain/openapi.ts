@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { journeyStages } from './stages.ts';
 import { apiRoutes } from '../api-routes.ts';
-import { ProviderStatusBody } from '../handlers/provider-status.ts';
+import { ProviderStatusBody } from './onward-referral.ts';
 import {
   FHIR_JSON,
   fhirPriorities,

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { providerResponse, providerStatuses } from '../domain/onward-referral.ts';
+import { providerResponse, ProviderStatusBody } from '../domain/onward-referral.ts';
 import { header, httpErrors, json, readJsonBody } from '../shared/http.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import {
@@ -30,11 +30,6 @@ import { fieldErrors, problem, problems } from '../shared/problem.ts';
 const OnwardReferralId = z.uuid();
 const MAX_KEY_LENGTH = 256;
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
-
-export const ProviderStatusBody = z.strictObject({
-  status: z.enum(providerStatuses),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
-});
 
 const unauthorized = () =>
   problem(401, 'Unauthorized', 'Send the key given in the onward referral as a Bearer token.', undefined, {
