@@ -10,10 +10,11 @@ export interface ApiRoute {
   readonly function: FunctionName;
   /**
    * Who may call it: `partner` routes pass the partner authorizer first (API Gateway's Lambda
-   * authorizer in AWS, the same function in the local gateway); `public` routes check any
-   * credential themselves (a provider's key) or need none.
+   * authorizer in AWS, the same function in the local gateway); `coach` routes the coach
+   * authorizer (a JWT from the area's identity provider); `public` routes check any credential
+   * themselves (a provider's key) or need none.
    */
-  readonly auth: 'partner' | 'public';
+  readonly auth: 'partner' | 'coach' | 'public';
 }
 
 export const apiRoutes = [
@@ -23,9 +24,18 @@ export const apiRoutes = [
   // NHS systems speaking the Booking and Referral Standard: a UK Core ServiceRequest (or Bundle).
   { method: 'POST', path: '/v1/fhir/ServiceRequest', function: 'fhir-intake', auth: 'partner' },
   { method: 'GET', path: '/v1/openapi.json', function: 'openapi', auth: 'public' },
+  // Coaches and team leads: their tasks, and the referrals in their caseload.
+  { method: 'GET', path: '/v1/tasks', function: 'coach-tasks', auth: 'coach' },
+  { method: 'GET', path: '/v1/tasks/{taskId}', function: 'coach-tasks', auth: 'coach' },
+  { method: 'POST', path: '/v1/tasks/{taskId}/complete', function: 'complete-task', auth: 'coach' },
+  { method: 'POST', path: '/v1/caseload/{referralId}/withdraw', function: 'caseload-change', auth: 'coach' },
+  { method: 'POST', path: '/v1/caseload/{referralId}/reassign', function: 'caseload-change', auth: 'coach' },
   // Local service providers answer onward referrals here, with the key sent in the referral.
   { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status', auth: 'public' },
 ] as const satisfies readonly ApiRoute[];
 
 /** The function API Gateway (and the local gateway) asks before any `partner` route. */
 export const partnerAuthorizer = 'partner-authorizer' satisfies FunctionName;
+
+/** The function asked before any `coach` route: it verifies the coach's JWT. */
+export const coachAuthorizer = 'coach-authorizer' satisfies FunctionName;

@@ -24,7 +24,7 @@ export interface FunctionDefinition {
    * Further settings it needs: the API's public URL, the secret provider keys derive from,
    * the per-partner request limit (partner-facing functions; functions/shared/rate-limit.ts).
    */
-  readonly settings?: readonly ('publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit')[];
+  readonly settings?: readonly Setting[];
 }
 
 const common = { memoryMb: 512, timeoutSeconds: 10 } as const;
@@ -156,6 +156,58 @@ export const functionCatalogue = [
     tables: [],
     stateMachine: [],
   },
+  {
+    name: 'coach-authorizer',
+    entry: 'functions/handlers/coach-authorizer.ts',
+    description: "Verifies a coach's or team lead's token from the area's identity provider",
+    ...common,
+    tables: [{ table: journeysTable, access: 'read' }],
+    stateMachine: [],
+    settings: ['coachIdentity'],
+  },
+  {
+    name: 'coach-tasks',
+    entry: 'functions/handlers/coach-tasks.ts',
+    description: "Lists a coach's open tasks and shows one with what the coach needs",
+    ...common,
+    tables: [{ table: journeysTable, access: 'read' }],
+    stateMachine: [],
+  },
+  {
+    name: 'complete-task',
+    entry: 'functions/handlers/complete-task.ts',
+    description: 'Completes a task and moves its journey on',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: ['respond'],
+  },
+  {
+    name: 'caseload-change',
+    entry: 'functions/handlers/caseload-change.ts',
+    description: 'Withdraws a referral or reassigns it to another coach, keeping caseloads right',
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: ['stop', 'respond'],
+  },
+  {
+    name: 'notifier',
+    entry: 'functions/handlers/notifier.ts',
+    description: 'Sends pending notifications by email, each once, and records failures',
+    ...common,
+    timeoutSeconds: 60,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+    settings: ['mail'],
+  },
+  {
+    name: 'daily-digest',
+    entry: 'functions/handlers/daily-digest.ts',
+    description: "Queues each coach's morning digest of tasks due today and overdue",
+    ...common,
+    timeoutSeconds: 60,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    stateMachine: [],
+  },
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof functionCatalogue)[number]['name'];
@@ -184,7 +236,13 @@ export interface EnvironmentInputs {
   readonly providerKeySecret?: string;
   /** Requests a partner may make per minute (default 120). */
   readonly partnerRateLimitPerMinute?: number;
+  /** Who issues coaches' tokens (a Cognito user pool in AWS, the local issuer locally). */
+  readonly coachIdentity?: { readonly issuer: string; readonly jwksUri: string; readonly audience: string };
+  /** How notifications go out: sender address and the link base put in messages. */
+  readonly mail?: { readonly from: string; readonly channel: 'ses' | 'notify'; readonly linkBaseUrl: string };
 }
+
+export type Setting = 'publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit' | 'coachIdentity' | 'mail';
 
 /** Environment of a function, built the same way in AWS and locally. */
 export function functionEnvironment(
@@ -206,15 +264,28 @@ export function functionEnvironment(
     if (!inputs.stateMachineArn) throw new Error(`${def.name} needs the state machine ARN`);
     env.JOURNEY_STATE_MACHINE_ARN = inputs.stateMachineArn;
   }
-  const settings = {
-    publicApiUrl: ['PUBLIC_API_URL', inputs.publicApiUrl],
-    providerKeySecret: ['PROVIDER_KEY_SECRET', inputs.providerKeySecret],
-    partnerRateLimit: [RATE_LIMIT_ENV, String(inputs.partnerRateLimitPerMinute ?? DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE)],
-  } as const;
+  const settings: Record<Setting, () => Record<string, string | undefined>> = {
+    publicApiUrl: () => ({ PUBLIC_API_URL: inputs.publicApiUrl }),
+    providerKeySecret: () => ({ PROVIDER_KEY_SECRET: inputs.providerKeySecret }),
+    partnerRateLimit: () => ({
+      [RATE_LIMIT_ENV]: String(inputs.partnerRateLimitPerMinute ?? DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE),
+    }),
+    coachIdentity: () => ({
+      COACH_TOKEN_ISSUER: inputs.coachIdentity?.issuer,
+      COACH_TOKEN_JWKS_URI: inputs.coachIdentity?.jwksUri,
+      COACH_TOKEN_AUDIENCE: inputs.coachIdentity?.audience,
+    }),
+    mail: () => ({
+      MAIL_FROM: inputs.mail?.from,
+      MAIL_CHANNEL: inputs.mail?.channel,
+      MAIL_LINK_BASE_URL: inputs.mail?.linkBaseUrl,
+    }),
+  };
   for (const setting of def.settings ?? []) {
-    const [name, value] = settings[setting];
-    if (!value) throw new Error(`${def.name} needs ${setting}`);
-    env[name] = value;
+    for (const [name, value] of Object.entries(settings[setting]())) {
+      if (!value) throw new Error(`${def.name} needs ${setting} (${name})`);
+      env[name] = value;
+    }
   }
   return env;
 }
