@@ -208,10 +208,8 @@ export class LocalStepFunctions {
     const scale = this.opts.retryScale ?? 1;
     const retryIntervalOverrides: Record<string, number[]> = {};
     if (scale !== 1) {
-      for (const { name, retriers } of this.prepared.retryableStates) {
-        retryIntervalOverrides[name] = Array.from({ length: retriers }, (_, i) =>
-          Math.round(this.retryInterval(name, i) * 1000 * scale),
-        );
+      for (const { name, intervalsSeconds } of this.prepared.retryableStates) {
+        retryIntervalOverrides[name] = intervalsSeconds.map((seconds) => Math.round(seconds * 1000 * scale));
       }
     }
     const smName = this.stateMachineArn.split(':').pop();
@@ -236,26 +234,6 @@ export class LocalStepFunctions {
       },
     );
     this.completions.set(ex.executionArn, done);
-  }
-
-  private retryInterval(stateName: string, index: number): number {
-    const find = (states: Record<string, any>): any => {
-      for (const [name, state] of Object.entries(states)) {
-        if (name === stateName) return state;
-        for (const branch of state.Branches ?? []) {
-          const hit = find(branch.States);
-          if (hit) return hit;
-        }
-        const processor = state.ItemProcessor ?? state.Iterator;
-        if (processor) {
-          const hit = find(processor.States);
-          if (hit) return hit;
-        }
-      }
-      return undefined;
-    };
-    const state = find(this.prepared.definition.States);
-    return state?.Retry?.[index]?.IntervalSeconds ?? 1;
   }
 
   private finish(ex: ExecutionRecord, run: Run, end: Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>): void {

@@ -30,11 +30,16 @@ export interface WrappedInput {
   waitTimestamp?: string;
 }
 
+export interface RetryableState {
+  readonly name: string;
+  readonly intervalsSeconds: readonly number[];
+}
+
 export interface PreparedDefinition {
   readonly definition: StateDef;
   readonly tasks: ReadonlyMap<string, TaskSpec>;
-  /** Names of every state, for retry interval overrides. */
-  readonly retryableStates: readonly { name: string; retriers: number }[];
+  /** States with Retry, and each retrier's IntervalSeconds, for scaled retry pauses. */
+  readonly retryableStates: readonly RetryableState[];
 }
 
 export function functionNameFromArn(arn: string): string {
@@ -95,7 +100,7 @@ function prepareWait(name: string, state: StateDef, tasks: Map<string, TaskSpec>
 function prepareStates(
   states: Record<string, StateDef>,
   tasks: Map<string, TaskSpec>,
-  retryable: { name: string; retriers: number }[],
+  retryable: RetryableState[],
 ): Record<string, StateDef> {
   const out: Record<string, StateDef> = {};
   for (const [name, state] of Object.entries(states)) {
@@ -118,7 +123,10 @@ function prepareStates(
       }
       prepared = { ...state, [key]: { ...processor, States: prepareStates(processor.States, tasks, retryable) } };
     }
-    if (Array.isArray(prepared.Retry)) retryable.push({ name, retriers: prepared.Retry.length });
+    if (Array.isArray(prepared.Retry)) {
+      // ASL's default interval is one second.
+      retryable.push({ name, intervalsSeconds: prepared.Retry.map((r: StateDef) => r.IntervalSeconds ?? 1) });
+    }
     out[name] = prepared;
   }
   return out;
@@ -129,7 +137,7 @@ export function prepareDefinition(definition: StateDef): PreparedDefinition {
     throw new Error('The local runtime runs JSONPath state machines only');
   }
   const tasks = new Map<string, TaskSpec>();
-  const retryableStates: { name: string; retriers: number }[] = [];
+  const retryableStates: RetryableState[] = [];
   const { TimeoutSeconds: _executionTimeout, ...top } = definition;
   return {
     definition: { ...top, States: prepareStates(definition.States, tasks, retryableStates) },
