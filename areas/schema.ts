@@ -179,7 +179,24 @@ export const AreaSettingsSchema = z.strictObject({
   services: z.array(ServiceSchema).min(1),
   /** Years records are kept after a journey closes (NHS Records Management Code: 8). */
   retentionYears: z.number().int().min(1).max(30),
+  /**
+   * How staff e-mails (task assigned, reminder, overdue, daily digest) go out: Amazon SES
+   * (`ses`, the sender's domain verified as an SES identity in the area's account) or GOV.UK
+   * Notify (`notify`). Optional: by default SES from workwell-<slug>@notifications.workwell.example
+   * (see notificationSettings).
+   */
+  notifications: z
+    .strictObject({
+      channel: z.enum(['ses', 'notify']),
+      from: z.email(),
+    })
+    .optional(),
 });
 
 export type AreaSettings = z.infer<typeof AreaSettingsSchema>;
 export type AreaSettingsInput = z.input<typeof AreaSettingsSchema>;
+
+/** The area's notification settings, with the default sender when none is set. */
+export function notificationSettings(area: Pick<AreaSettings, 'slug' | 'notifications'>): { channel: 'ses' | 'notify'; from: string } {
+  return area.notifications ?? { channel: 'ses', from: `workwell-${area.slug}@notifications.workwell.example` };
+}

@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { apiRoutes, partnerAuthorizer } from '../functions/api-routes.ts';
+import { apiRoutes, coachAuthorizer, partnerAuthorizer } from '../functions/api-routes.ts';
 import type { FunctionName } from '../functions/catalogue.ts';
 import { encryptedLogGroup } from './logs.ts';
 
@@ -93,14 +93,24 @@ export class AreaApi extends Construct {
       resultsCacheTtl: partnerAuthorizerCacheTtl,
     });
 
+    // Coach routes pass the coach authorizer (a JWT of the area's staff user pool), cached the same way.
+    const coachAuthorizerConstruct = new apigw.RequestAuthorizer(this, 'CoachAuthorizer', {
+      authorizerName: `WorkWell-${props.areaSlug}-coaches`,
+      handler: props.functions[coachAuthorizer],
+      identitySources: [apigw.IdentitySource.header('Authorization')],
+      resultsCacheTtl: partnerAuthorizerCacheTtl,
+    });
+
     for (const route of apiRoutes) {
+      const auth =
+        route.auth === 'partner'
+          ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+          : route.auth === 'coach'
+            ? { authorizer: coachAuthorizerConstruct, authorizationType: apigw.AuthorizationType.CUSTOM }
+            : {};
       this.api.root
         .resourceForPath(route.path)
-        .addMethod(
-          route.method,
-          new apigw.LambdaIntegration(props.functions[route.function], { proxy: true }),
-          route.auth === 'partner' ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM } : {},
-        );
+        .addMethod(route.method, new apigw.LambdaIntegration(props.functions[route.function], { proxy: true }), auth);
     }
 
     for (const response of gatewayProblems) {

@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  type EnvironmentInputs,
   functionCatalogue,
   functionEnvironment,
   lambdaName,
@@ -36,6 +37,10 @@ export interface AreaFunctionsProps {
   readonly publicApiUrl: string;
   /** The secret that providers' keys derive from. */
   readonly providerKeySecret: string;
+  /** Who issues coaches' tokens: the area's staff user pool (issuer, JWKS, app client id). */
+  readonly coachIdentity?: EnvironmentInputs['coachIdentity'];
+  /** How notifications go out (sender, channel, link base): for functions with the 'mail' setting. */
+  readonly mail?: EnvironmentInputs['mail'];
 }
 
 /** Lambda's limit; checked here so the error names the area, not just a length. */
@@ -91,6 +96,8 @@ export class AreaFunctions extends Construct {
         ...(def.stateMachine.length > 0 ? { stateMachineArn: props.stateMachine.stateMachineArn } : {}),
         publicApiUrl: props.publicApiUrl,
         providerKeySecret: props.providerKeySecret,
+        ...(props.coachIdentity ? { coachIdentity: props.coachIdentity } : {}),
+        ...(props.mail ? { mail: props.mail } : {}),
       }),
       // Lambda only applies the bundle's source maps to stack traces when asked.
       NODE_OPTIONS: '--enable-source-maps',

@@ -7,8 +7,8 @@ import type {
   APIGatewayRequestAuthorizerEvent,
 } from 'aws-lambda';
 import { loadArea } from '../areas/index.ts';
-import { type ApiRoute, apiRoutes, partnerAuthorizer } from '../functions/api-routes.ts';
-import { lambdaName } from '../functions/catalogue.ts';
+import { type ApiRoute, apiRoutes, coachAuthorizer, partnerAuthorizer } from '../functions/api-routes.ts';
+import { type FunctionName, lambdaName } from '../functions/catalogue.ts';
 import type { LocalFunctions } from './functions.ts';
 
 /**
@@ -187,7 +187,7 @@ export type AuthorizerOutcome =
   | { readonly kind: 'failure' };
 
 /**
- * Runs the partner authorizer as API Gateway does: 'Unauthorized' thrown means 401, a policy
+ * Runs the route's authorizer (partner by default, coach for `coach` routes) as API Gateway does: 'Unauthorized' thrown means 401, a policy
  * not allowing the method 403, any other failure 500; allowed, the context (values as strings)
  * and the principal become the proxy event's requestContext.authorizer.
  */
@@ -195,12 +195,13 @@ export async function authorize(
   functions: LocalFunctions,
   areaSlug: string,
   event: APIGatewayProxyEvent,
+  authorizer: FunctionName = partnerAuthorizer,
 ): Promise<AuthorizerOutcome> {
   const request = toAuthorizerEvent(event, loadArea(areaSlug).aws.region);
   const started = performance.now();
   let result: APIGatewayAuthorizerResult;
   try {
-    result = (await functions.invoke(lambdaName(areaSlug, partnerAuthorizer), request)) as APIGatewayAuthorizerResult;
+    result = (await functions.invoke(lambdaName(areaSlug, authorizer), request)) as APIGatewayAuthorizerResult;
   } catch (error) {
     return error instanceof Error && error.message === 'Unauthorized' ? { kind: 'unauthorized' } : { kind: 'failure' };
   }
@@ -224,6 +225,8 @@ export function createGatewayHandler(opts: {
   areaSlug: string;
   functions: LocalFunctions;
   health: () => Record<string, unknown>;
+  /** The local coach token issuer's public keys, served at /.well-known/jwks.json. */
+  jwks?: () => unknown;
 }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -232,6 +235,11 @@ export function createGatewayHandler(opts: {
       if (url.pathname === '/health' && method === 'GET') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: 'ok', ...opts.health() }));
+        return;
+      }
+      if (opts.jwks && url.pathname === '/.well-known/jwks.json' && method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+        res.end(JSON.stringify(opts.jwks()));
         return;
       }
       const { route, params, allowed, malformed } = matchRoute(method, url.pathname);
@@ -244,9 +252,10 @@ export function createGatewayHandler(opts: {
       const body = await readBody(req);
       if (body === 'too-large') return problem(res, 413, 'Request body too large');
       const event = toProxyEvent(req, url, route, params ?? {}, body);
-      if (route.auth === 'partner') {
+      if (route.auth === 'partner' || route.auth === 'coach') {
         // The same answers API Gateway's gateway responses give: no detail of why.
-        const outcome = await authorize(opts.functions, opts.areaSlug, event);
+        const authorizer = route.auth === 'coach' ? coachAuthorizer : partnerAuthorizer;
+        const outcome = await authorize(opts.functions, opts.areaSlug, event, authorizer);
         if (outcome.kind === 'unauthorized') return problem(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
         if (outcome.kind === 'forbidden') return problem(res, 403, 'Forbidden');
         if (outcome.kind === 'failure') return problem(res, 500, 'Internal Server Error');

@@ -5,18 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadArea } from '../areas/index.ts';
+import { notificationSettings } from '../areas/schema.ts';
 import { functionCatalogue, functionEnvironment } from '../functions/catalogue.ts';
 import type { OrganisationType } from '../functions/domain/credentials.ts';
-import { seedCoaches } from '../functions/shared/coach-store.ts';
+import { listCoaches, seedCoaches } from '../functions/shared/coach-store.ts';
 import { issueCredential, registerPartner, type PartnerInput } from '../functions/shared/partner-store.ts';
 import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
 import { type Clock, installClockAsDate } from './clock.ts';
+import { createCoachIssuer, type DemoStaff, type SignOptions, type StaffClaims } from './coach-issuer.ts';
 import { createTables } from './dynamodb/bootstrap.ts';
 import { launchDynamoDbLocal } from './dynamodb/server.ts';
 import { freePort } from './ports.ts';
 import { LocalFunctions } from './functions.ts';
+import { type LocalMailbox, startMailbox } from './mailbox.ts';
+import { LocalScheduler } from './scheduler.ts';
 import { createGatewayHandler } from './gateway.ts';
 import { LocalStepFunctions } from './stepfunctions/engine.ts';
 import { handleStepFunctionsRequest } from './stepfunctions/endpoint.ts';
@@ -39,6 +43,10 @@ export interface RuntimeOptions {
   /** Retry interval multiplier for the state machine (0: retry at once). */
   readonly retryScale?: number;
   readonly log?: (line: string) => void;
+  /** Port of the local mailbox (SES v2 API and web page); default a free one. */
+  readonly mailPort?: number;
+  /** Run notifier and daily digest on the clock automatically (default true). */
+  readonly schedule?: boolean;
 }
 
 export interface Runtime {
@@ -54,6 +62,14 @@ export interface Runtime {
   readonly partners: readonly DemoPartner[];
   /** Where their credentials are kept (`<dataDir>/credentials.json`, or a temp file in memory). */
   readonly credentialsFile: string;
+  /** The area's coaches and team leads with a token from the local issuer (also in the credentials file, `staff`). */
+  readonly staff: readonly DemoStaff[];
+  /** Signs a staff token with the local issuer (tests: expired, other issuer, forged). */
+  signStaffToken(claims: StaffClaims, options?: SignOptions): string;
+  /** The local mailbox every e-mail goes to (local SES): its web page URL and its messages. */
+  readonly mailbox: LocalMailbox;
+  /** Runs notifier every simulated minute and daily-digest each working morning; or on demand. */
+  readonly scheduler: LocalScheduler;
   stop(): Promise<void>;
 }
 
@@ -77,6 +93,8 @@ interface CredentialsFile {
   readonly note: string;
   readonly area: string;
   readonly partners: DemoPartner[];
+  /** Coaches' and team leads' tokens from the local issuer, fresh each start (they expire). */
+  readonly staff?: DemoStaff[];
 }
 
 function readCredentials(file: string): DemoPartner[] {
@@ -89,12 +107,22 @@ function readCredentials(file: string): DemoPartner[] {
   }
 }
 
-/** Written whole and renamed into place, readable by the owner only. */
-function writeCredentials(file: string, area: string, partners: DemoPartner[]): void {
+/** Written whole and renamed into place, readable by the owner only; staff tokens kept unless given. */
+function writeCredentials(file: string, area: string, partners: DemoPartner[], staff?: DemoStaff[]): void {
+  let kept: DemoStaff[] | undefined = staff;
+  if (!kept && existsSync(file)) {
+    try {
+      const saved = (JSON.parse(readFileSync(file, 'utf8')) as Partial<CredentialsFile>).staff;
+      kept = Array.isArray(saved) ? saved : undefined;
+    } catch {
+      kept = undefined;
+    }
+  }
   const content: CredentialsFile = {
-    note: 'Local demo partner credentials: send one as `Authorization: Bearer <token>`. Never commit or share this file.',
+    note: 'Local demo credentials: send one as `Authorization: Bearer <token>` (partners: partner routes; staff: coach routes). Never commit or share this file.',
     area,
     partners,
+    ...(kept ? { staff: kept } : {}),
   };
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
@@ -182,6 +210,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let engine: LocalStepFunctions | undefined;
   let restoreDate: (() => void) | undefined;
   let credentialsDir: string | undefined;
+  let mailbox: LocalMailbox | undefined;
+  let scheduler: LocalScheduler | undefined;
   const removeCredentials = () => {
     if (credentialsDir) rmSync(credentialsDir, { recursive: true, force: true });
   };
@@ -194,15 +224,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const sfnPort = await listen(sfnServer, opts.stepFunctionsPort ?? 0);
     const stepFunctionsEndpoint = `http://127.0.0.1:${sfnPort}`;
 
+    mailbox = await startMailbox(opts.mailPort);
     const port = opts.port || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const tableNames = Object.fromEntries(tables.map((t) => [t.id, tableName(area.slug, t)]));
+    // Coaches' tokens: the local stand-in for the area's Cognito user pool, its JWKS on the gateway.
+    const coachIssuer = createCoachIssuer({ gatewayUrl, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
     const inputs = {
       areaSlug: area.slug,
       tableNames,
       stateMachineArn,
       publicApiUrl: gatewayUrl,
       providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
+      coachIdentity: { issuer: coachIssuer.issuer, jwksUri: coachIssuer.jwksUri, audience: coachIssuer.audience },
+      // Links in e-mails lead to the coach task routes on the local gateway.
+      mail: { ...notificationSettings(area), channel: 'ses' as const, linkBaseUrl: `${gatewayUrl}/v1` },
       // PARTNER_RATE_LIMIT_PER_MINUTE=<n> npm start sets the limit locally (default 120).
       ...(envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') ? { partnerRateLimitPerMinute: envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') } : {}),
     };
@@ -213,6 +249,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
+      AWS_ENDPOINT_URL_SESV2: mailbox.url,
     };
     for (const def of functionCatalogue) {
       Object.assign(env, functionEnvironment(def, inputs));
@@ -236,6 +273,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const partners = await seedDemoPartners(credentialsFile, area.slug, log);
 
     restoreDate = installClockAsDate(opts.clock);
+    // Signed on the runtime's clock, which the coach authorizer checks expiry against.
+    const staff: DemoStaff[] = [
+      ...area.teamLeads.map((lead) => ({ staffId: lead.id, role: 'team_lead' as const, name: lead.name })),
+      ...(await listCoaches()).map((coach) => ({ staffId: coach.coachId, role: 'coach' as const, name: coach.name })),
+    ].map((member) => ({ ...member, token: coachIssuer.sign({ staffId: member.staffId }) }));
+    writeCredentials(credentialsFile, area.slug, [...partners], staff);
     const functions = new LocalFunctions(area.slug, region);
     await functions.loadAll();
 
@@ -248,6 +291,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       retryScale: opts.retryScale ?? 1,
       log: (line) => log(`${new Date(opts.clock.now()).toISOString()} journey ${line}`),
     });
+    scheduler = new LocalScheduler({ areaSlug: area.slug, timeZone: area.timeZone, clock: opts.clock, functions, auto: opts.schedule ?? true, log });
+    scheduler.start();
     const resumed = engine.resume();
     if (resumed) log(`resumed ${resumed} journey(s) from ${opts.dataDir}`);
 
@@ -257,6 +302,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         areaSlug: area.slug,
         functions,
         health: () => ({ area: area.slug, journeysRunning: running.listExecutions('RUNNING').length }),
+        jwks: () => coachIssuer.jwks(),
       }),
     );
     servers.push(gateway);
@@ -275,8 +321,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       env,
       partners,
       credentialsFile,
+      staff,
+      signStaffToken: (claims, options) => coachIssuer.sign(claims, options),
+      mailbox,
+      scheduler,
       stop: async () => {
+        await scheduler?.stop();
         running.close();
+        await mailbox?.stop();
         await Promise.all(servers.map(close));
         await stopDynamo.stop();
         restore();
@@ -284,7 +336,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
     };
   } catch (error) {
+    await scheduler?.stop();
     engine?.close();
+    await mailbox?.stop();
     await Promise.all(servers.map(close));
     await dynamo.stop();
     restoreDate?.();

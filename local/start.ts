@@ -59,10 +59,13 @@ try {
   log(`  API:            ${runtime.gatewayUrl}  (GET /health, POST /v1/referrals)`);
   log(`  Step Functions: ${runtime.stepFunctionsEndpoint}  (${runtime.stateMachineArn})`);
   log(`  DynamoDB Local: ${runtime.dynamoDbEndpoint}`);
+  log(`  Mailbox:        ${runtime.mailbox.url}  (every e-mail sent locally; open it in a browser)`);
   log(`  Data:           ${dataDir ?? 'in memory'}${speed !== 1 ? `; clock ${speed}x` : ''}`);
   // The path only: the tokens stay in the file (owner-readable), never in the terminal.
   log(`  Partners:       ${runtime.partners.length} demo partner credential(s) in ${runtime.credentialsFile}`);
   log('                  send one as Authorization: Bearer <token>');
+  log(`  Staff:          ${runtime.staff.length} coach and team lead token(s) (12 h on the local clock) under "staff" in ${runtime.credentialsFile}`);
+  log('                  for GET /v1/tasks and the other coach routes');
   const shutdown = async () => {
     await runtime.stop();
     process.exit(0);

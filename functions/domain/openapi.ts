@@ -20,6 +20,8 @@ import {
   workwellFhir,
 } from './fhir.ts';
 import { ReferralSchema, referralStatuses } from './referral.ts';
+import { taskResultSchemas } from './task-results.ts';
+import { allTaskTypes } from '../../workflows/states.ts';
 
 export const OPENAPI_VERSION = '3.1.0';
 export const API_VERSION = '1.0.0';
@@ -415,7 +417,132 @@ interface Operation {
 
 const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 
+// --- Coach API ------------------------------------------------------------------------------
+
+const withdrawalReasonList = ['participant_withdrew', 'referrer_cancelled', 'moved_away', 'duplicate', 'other'] as const;
+const taskStatusList = ['open', 'overdue', 'superseded', 'completed', 'cancelled'] as const;
+
+const TaskSummary = z.object({
+  taskId: z.string(),
+  referralId: z.uuid(),
+  type: z.enum(allTaskTypes),
+  status: z.enum(taskStatusList),
+  attempt: z.number().int().min(1),
+  dueAt: z.iso.datetime({ offset: true }),
+  openedAt: z.iso.datetime({ offset: true }),
+  assignee: z.string().nullable(),
+  overdue: z.boolean().describe('Past its due time (status overdue, or open and past dueAt).'),
+  assigneeOnLeave: z.boolean().optional().describe('The assignee is on leave: the team lead covers the task.'),
+});
+const TaskList = z.object({
+  scope: z.enum(['mine', 'team']),
+  tasks: z.array(TaskSummary),
+  nextCursor: z.string().optional().describe('Pass as `cursor` for the next page; absent on the last page.'),
+});
+const TaskDetail = z.object({
+  task: TaskSummary.extend({ completedAt: z.string().optional(), completedBy: z.string().optional() }),
+  referral: z.object({}).loose().describe('What the coach needs: participant name and contact details, preferred channel, reasonable adjustments, work situation, conditions, needs.'),
+  journey: z
+    .object({})
+    .loose()
+    .optional()
+    .describe('Assessment, follow-up plan, contacts and check-ins so far (assessment, follow-up, outcome and provider chase tasks).'),
+});
+const TaskCompleted = z.object({ taskId: z.string(), type: z.enum(allTaskTypes), status: z.literal('completed') });
+const WithdrawRequest = z.strictObject({ reason: z.enum(withdrawalReasonList) });
+const Withdrawn = z.object({ referralId: z.uuid(), status: z.literal('withdrawn') });
+const ReassignRequest = z.strictObject({ coachId: z.string() });
+const Reassigned = z.object({ referralId: z.uuid(), coachId: z.string(), previousCoachId: z.string(), reassigned: z.boolean() });
+
+const taskResultNames = {
+  first_contact: 'FirstContactResult',
+  needs_review: 'ReviewResult',
+  assessment: 'AssessmentResult',
+  follow_up: 'FollowUpResult',
+  outcome: 'OutcomeResult',
+  provider_chase: 'ProviderChaseResult',
+} as const;
+
+const jsonContent = (schema: string, example?: unknown) => ({
+  'application/json': { schema: { $ref: `#/components/schemas/${schema}` }, ...(example === undefined ? {} : { example }) },
+});
+
+const coachErrors = { '401': ref('Unauthorized'), '403': ref('Forbidden'), '404': ref('NotFound') };
+
 const operations: Record<RouteKey, Operation> = {
+  'GET /v1/tasks': {
+    operationId: 'listTasks',
+    summary: 'The caller’s open and overdue tasks, by due date',
+    description:
+      'A coach: their tasks. A team lead: `scope=team` (default) their own tasks and every task of their team’s coaches; `scope=mine` their own tasks and those of their coaches on leave. Paged: `limit` (1–100, default 25) and the opaque `cursor` of the previous page.',
+    tags: ['tasks'],
+    parameters: [
+      { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: ['mine', 'team'] } },
+      { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
+      { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 512 } },
+    ],
+    responses: {
+      '200': { description: 'A page of tasks.', content: jsonContent('TaskList') },
+      '400': ref('BadRequest'),
+      '401': ref('Unauthorized'),
+      '403': ref('Forbidden'),
+    },
+  },
+  'GET /v1/tasks/{taskId}': {
+    operationId: 'getTask',
+    summary: 'A task with what the coach needs to do it',
+    description: 'Only for the assignee and their team lead (a review: the area’s team lead); anyone else gets 404, as for an unknown id.',
+    tags: ['tasks'],
+    parameters: [param('TaskId')],
+    responses: { '200': { description: 'The task and its referral.', content: jsonContent('TaskDetail') }, ...coachErrors },
+  },
+  'POST /v1/tasks/{taskId}/complete': {
+    operationId: 'completeTask',
+    summary: 'Complete a task; the journey moves on',
+    description:
+      'The body is the answer the task’s type takes (first_contact: FirstContactResult, needs_review: ReviewResult, assessment: AssessmentResult, follow_up: FollowUpResult, outcome: OutcomeResult, provider_chase: ProviderChaseResult). A task completes once: again, or a cancelled or superseded task, is 409.',
+    tags: ['tasks'],
+    parameters: [param('TaskId')],
+    requestBody: { required: true, content: jsonContent('TaskResult') },
+    responses: {
+      '200': { description: 'Completed.', content: jsonContent('TaskCompleted') },
+      '400': ref('BadRequest'),
+      ...coachErrors,
+      '409': ref('Conflict'),
+      '413': ref('ContentTooLarge'),
+      '415': ref('UnsupportedMediaType'),
+    },
+  },
+  'POST /v1/caseload/{referralId}/withdraw': {
+    operationId: 'withdrawFromCaseload',
+    summary: 'Withdraw a referral from the caseload',
+    description: 'By the referral’s coach or their team lead: open tasks cancelled, the caseload place freed, the journey ended with the reason. Again: the same answer; a journey that ended otherwise: 409.',
+    tags: ['caseload'],
+    parameters: [param('ReferralId')],
+    requestBody: { required: true, content: jsonContent('WithdrawRequest', { reason: 'participant_withdrew' }) },
+    responses: {
+      '200': { description: 'Withdrawn.', content: jsonContent('Withdrawn') },
+      '400': ref('BadRequest'),
+      ...coachErrors,
+      '409': ref('Conflict'),
+      '415': ref('UnsupportedMediaType'),
+    },
+  },
+  'POST /v1/caseload/{referralId}/reassign': {
+    operationId: 'reassignReferral',
+    summary: 'Move a referral to another coach (team leads)',
+    description: 'The target coach must be available with free caseload; both caseloads and the open tasks move in one transaction. 409 when the journey ended, has no coach, or the coach is unknown, on leave or full.',
+    tags: ['caseload'],
+    parameters: [param('ReferralId')],
+    requestBody: { required: true, content: jsonContent('ReassignRequest', { coachId: 'coach-2' }) },
+    responses: {
+      '200': { description: 'Reassigned (or already with that coach).', content: jsonContent('Reassigned') },
+      '400': ref('BadRequest'),
+      ...coachErrors,
+      '409': ref('Conflict'),
+      '415': ref('UnsupportedMediaType'),
+    },
+  },
   'POST /v1/referrals': {
     operationId: 'createReferral',
     summary: 'Refer someone to WorkWell',
@@ -594,7 +721,7 @@ export function openApiDocument(): Json {
     const pathItem = (paths[route.path] ??= {});
     pathItem[route.method.toLowerCase()] = {
       ...operation,
-      security: security ?? (route.auth === 'partner' ? [{ partnerBearer: [] }] : []),
+      security: security ?? (route.auth === 'partner' ? [{ partnerBearer: [] }] : route.auth === 'coach' ? [{ coachBearer: [] }] : []),
     };
   }
   return {
@@ -613,6 +740,8 @@ export function openApiDocument(): Json {
       { name: 'referrals', description: 'Referrals as JSON.' },
       { name: 'fhir', description: 'Referrals as FHIR R4 / UK Core (NHS Booking and Referral Standard).' },
       { name: 'providers', description: 'Local service providers answering onward referrals.' },
+      { name: 'tasks', description: 'Coaches and team leads: their tasks (a JWT from the area’s identity provider).' },
+      { name: 'caseload', description: 'Coaches and team leads: withdrawing and reassigning referrals.' },
       { name: 'meta', description: 'About the API.' },
     ],
     paths,
@@ -622,6 +751,13 @@ export function openApiDocument(): Json {
           type: 'http',
           scheme: 'bearer',
           description: "A referral partner's credential for this area, checked by the partner authorizer.",
+        },
+        coachBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A coach's or team lead's ID token (RS256) from the area's identity provider (a Cognito user pool), with the staff id in the custom:staff_id claim; checked by the coach authorizer.",
         },
         providerKey: {
           type: 'http',
@@ -639,6 +775,7 @@ export function openApiDocument(): Json {
           schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
         },
         ReferralId: { name: 'referralId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        TaskId: { name: 'taskId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
         OnwardReferralId: { name: 'onwardReferralId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
         XRequestId: {
           name: 'X-Request-Id',
@@ -672,6 +809,20 @@ export function openApiDocument(): Json {
         ProviderStatus: schemaOf(ProviderStatusBody),
         ProviderStatusRecorded: schemaOf(ProviderStatusRecorded, 'output'),
         Problem: problemSchema,
+        TaskList: schemaOf(TaskList, 'output'),
+        TaskDetail: schemaOf(TaskDetail, 'output'),
+        TaskCompleted: schemaOf(TaskCompleted, 'output'),
+        TaskResult: {
+          description: 'The answer of a task: the schema of the task’s type.',
+          oneOf: Object.values(taskResultNames).map((name) => ({ $ref: `#/components/schemas/${name}` })),
+        },
+        ...Object.fromEntries(
+          Object.entries(taskResultNames).map(([type, name]) => [name, schemaOf(taskResultSchemas[type as keyof typeof taskResultNames])]),
+        ),
+        WithdrawRequest: schemaOf(WithdrawRequest),
+        Withdrawn: schemaOf(Withdrawn, 'output'),
+        ReassignRequest: schemaOf(ReassignRequest),
+        Reassigned: schemaOf(Reassigned, 'output'),
         FieldError: fieldErrorSchema,
         FhirReferral: fhirReferralSchema,
         OperationOutcome: operationOutcomeSchema,

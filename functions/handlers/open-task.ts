@@ -4,6 +4,7 @@ import { allTaskTypes, taskPhases, type TaskType } from '../../workflows/states.
 import { logSafe, observed } from '../shared/observability.ts';
 import { getReferral, listTasks, openTask, ReferralNotFound, type StoredReferral, TaskNotFound } from '../shared/referral-store.ts';
 import { deliverTaskOutput } from '../shared/task-delivery.ts';
+import { workEmailOf } from '../shared/outbox.ts';
 import { rotateTaskToken } from '../shared/task-store.ts';
 import { currentArea, parseInput } from '../shared/workflow.ts';
 import type { AreaSettings } from '../../areas/schema.ts';
@@ -48,20 +49,24 @@ async function openTaskHandler(event: unknown): Promise<{ taskId: string }> {
 
   if (input.phase === 'open') {
     const dueInSeconds = input.timings.openSeconds + input.timings.remindSeconds;
+    const assignee = assigneeFor(input.type, referral, currentArea());
+    const to = await workEmailOf(assignee);
     const { task, created } = await openTask({
       referralId: input.referralId,
       type: input.type,
       taskToken: input.taskToken,
       dueAt: new Date(now.getTime() + dueInSeconds * 1000),
       at: now,
-      assignee: assigneeFor(input.type, referral, currentArea()),
+      assignee,
+      ...(to ? { notify: { to } } : {}),
     });
     log(created ? 'task opened' : 'task already open', task.taskId);
     return { taskId: task.taskId };
   }
 
   if (!latest || (latest.status !== 'open' && latest.status !== 'overdue')) throw new TaskNotFound();
-  await rotateTaskToken(input.referralId, latest, input.taskToken, input.phase, now);
+  const to = input.phase === 'remind' && !latest.remindedAt ? await workEmailOf(latest.assignee) : undefined;
+  await rotateTaskToken(input.referralId, latest, input.taskToken, input.phase, now, to ? { to } : undefined);
   log(input.phase === 'remind' ? 'task reminder' : 'task grace period', latest.taskId);
   return { taskId: latest.taskId };
 }

@@ -35,14 +35,16 @@ import {
 } from '../domain/assignment.ts';
 import { postcodeDistrict } from '../domain/triage.ts';
 import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
-import { coachKeys, coachLoad, listCoaches } from './coach-store.ts';
+import { coachKeys, coachLoad, getCoach, listCoaches } from './coach-store.ts';
 import { errorFields, logSafe } from './observability.ts';
 import {
   getReferral,
   keys,
+  listTasks,
   ReferralNotFound,
   referralUpdate,
   statusAttributes,
+  timelineKey,
   timelinePut,
   TransientError,
   type StoredReferral,
@@ -543,4 +545,106 @@ export async function releaseCaseload(referralId: string): Promise<{ released: b
   if (released) logSafe('info', 'caseload released', { referralId });
   await drainWaitlist();
   return { released };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reassignment
+
+/** Why a referral cannot move to another coach (the API answers 409 with the code). */
+export class ReassignRefused extends Error {
+  override readonly name = 'ReassignRefused';
+  constructor(readonly code: 'closed' | 'not_assigned' | 'coach_not_found' | 'coach_unavailable') {
+    super(`Reassignment refused: ${code}`);
+  }
+}
+
+/**
+ * Moves an assigned, open referral to another coach, in one transaction: the referral's coachId
+ * (only if still the old coach, not closed, not released), the new coach's caseload +1 (only if
+ * available and below the maximum), the old coach's -1 (only if above 0), the referral's open
+ * and overdue tasks of the old coach handed over (assignee), and a 'coach_reassigned' timeline
+ * entry with both coach ids and who did it (staff codes only). The old coach's freed place then
+ * drains the waitlist. Moving to the coach it already has changes nothing (a retry answers the same).
+ */
+export async function reassignReferral(
+  referralId: string,
+  toCoachId: string,
+  byStaffId: string,
+): Promise<{ reassigned: boolean; fromCoachId: string; toCoachId: string; tasks: number }> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const referral = await readReferral(referralId);
+    if (referral.closedAt || referral.caseloadReleasedAt) throw new ReassignRefused('closed');
+    if (!referral.coachId) throw new ReassignRefused('not_assigned');
+    const fromCoachId = referral.coachId;
+    if (fromCoachId === toCoachId) return { reassigned: false, fromCoachId, toCoachId, tasks: 0 };
+    const target = await getCoach(toCoachId);
+    if (!target) throw new ReassignRefused('coach_not_found');
+    if (!hasCapacity(target)) throw new ReassignRefused('coach_unavailable');
+
+    const tasks = (await listTasks(referralId)).filter(
+      (t) => (t.status === 'open' || t.status === 'overdue') && t.assignee === fromCoachId,
+    );
+    const at = new Date().toISOString();
+    const referralItem = referralUpdate(
+      referralId,
+      { ...statusAttributes(referralId, referral.status, at), coachId: toCoachId },
+      {
+        expression: '#coachId = :from AND attribute_not_exists(#closedAt) AND attribute_not_exists(#released)',
+        names: { '#coachId': 'coachId', '#closedAt': 'closedAt', '#released': 'caseloadReleasedAt' },
+        values: { ':from': fromCoachId },
+      },
+    );
+    const decrement: TransactItem = {
+      Update: {
+        TableName: table(),
+        Key: coachKeys.coach(fromCoachId),
+        UpdateExpression: 'SET caseload = caseload - :one',
+        ConditionExpression: 'attribute_exists(pk) AND caseload > :zero',
+        ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+      },
+    };
+    const timeline: TransactItem = {
+      Put: {
+        TableName: table(),
+        Item: {
+          ...timelineKey(referralId, at),
+          type: 'timeline',
+          referralId,
+          at,
+          event: 'coach_reassigned',
+          status: referral.status,
+          coachId: toCoachId,
+          fromCoachId,
+          byStaffId,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    const handOver = tasks.map(
+      (task): TransactItem => ({
+        Update: {
+          TableName: table(),
+          Key: keys.task(referralId, task.taskId),
+          UpdateExpression: 'SET assignee = :to, reassignedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND #status IN (:open, :overdue) AND assignee = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': toCoachId, ':at': at, ':from': fromCoachId, ':open': 'open', ':overdue': 'overdue' },
+        },
+      }),
+    );
+    let result = await transaction([referralItem, coachIncrement(toCoachId), decrement, timeline, ...handOver]);
+    if (result.kind === 'condition' && result.failed.length === 1 && result.failed[0] === 2) {
+      // The old coach has no caseload to lower (or no longer exists): move the referral anyway.
+      logSafe('warn', 'coach caseload already zero', { referralId, code: fromCoachId });
+      result = await transaction([referralItem, coachIncrement(toCoachId), timeline, ...handOver]);
+    }
+    if (result.kind === 'ok') {
+      logSafe('info', 'referral reassigned', { referralId, code: toCoachId });
+      await drainWaitlist();
+      return { reassigned: true, fromCoachId, toCoachId, tasks: tasks.length };
+    }
+    // A changed referral, task or coach (read again: a full coach is then refused), or a collision.
+    await backoff(round);
+  }
+  throw new TransientError('reassignment contended');
 }

@@ -7,6 +7,7 @@
  *   referral   REFERRAL#<id>      REFERRAL                    REFERRALS#<status>   <updatedAt>#<id>
  *   timeline   REFERRAL#<id>      TIMELINE#<at>#<seq>         -                    -
  *   task       REFERRAL#<id>      TASK#<taskId>               TASKS#<status>       <dueAt>#<id>#<taskId>
+ *   task ptr   TASKID#<taskId>    TASKID                      -                    -
  *
  * - referral: status, journey stage, source, referrer organisation (and ODS code), receivedAt,
  *   updatedAt, the validated referral document (personal and health data: only triage and,
@@ -20,6 +21,8 @@
  *   The token is stored in `taskToken`; no function here returns it except `taskTokenOf`,
  *   which is for the code that completes the task, never for an API response.
  *   gsi1 holds only open and overdue tasks (sparse): open tasks by due date.
+ * - task ptr: referralId and taskId only (no personal data), written with the task, so the
+ *   coach API can find a task by its id alone (`findTaskById`).
  * - expiresAt (TTL, epoch seconds) is set on every item of a referral when it closes:
  *   close time + the area's retentionYears.
  *
@@ -46,6 +49,7 @@ import {
 } from '../domain/stages.ts';
 import type { TriagePriority, TriageReason, TriageOutcome } from '../domain/triage.ts';
 import { dynamo, requiredEnv } from './aws-clients.ts';
+import { notificationId, notificationPut, taskFields, teamLeadEmailFor } from './outbox.ts';
 import { journeysTable } from './tables.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -539,6 +543,29 @@ export async function getTask(referralId: string, taskId: string): Promise<Human
   return Item ? toTask(Item) : undefined;
 }
 
+/** Points from a task id to its referral (task ids come from tokens, so they are unique). */
+export const taskPointerKey = (taskId: string) => ({ pk: `TASKID#${taskId}`, sk: 'TASKID' });
+
+/**
+ * A task by its id alone: through its pointer item, or (a task opened before pointers were
+ * written) among the open and overdue tasks of the index.
+ */
+export async function findTaskById(taskId: string): Promise<HumanTask | undefined> {
+  const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: taskPointerKey(taskId), ConsistentRead: true }));
+  if (typeof Item?.referralId === 'string') return getTask(Item.referralId, taskId);
+  for (const status of ['open', 'overdue'] as const) {
+    const items = await queryAll({
+      IndexName: journeysTable.indexes[0].indexName,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: 'taskId = :taskId',
+      ExpressionAttributeValues: { ':pk': keys.tasksByStatus(status), ':taskId': taskId },
+    });
+    const found = items[0];
+    if (typeof found?.referralId === 'string') return getTask(found.referralId, taskId);
+  }
+  return undefined;
+}
+
 /** The stored task token, for the code that completes a task. Never put it in a response. */
 export async function taskTokenOf(referralId: string, taskId: string): Promise<string | undefined> {
   const { Item } = await dynamo().send(
@@ -565,6 +592,8 @@ export async function openTask(input: {
   dueAt: Date;
   at: Date;
   assignee?: string | null;
+  /** Tell the assignee at once ('task_assigned' e-mail to this work address), in the same transaction. */
+  notify?: { to: string };
 }): Promise<{ task: HumanTask; created: boolean }> {
   const taskId = taskIdFromToken(input.taskToken);
   const at = input.at.toISOString();
@@ -626,6 +655,19 @@ export async function openTask(input: {
         expression: 'attribute_exists(sk)',
       }),
       timelinePut(input.referralId, { at, event: 'task_opened', status, taskId, taskType: type, attempt }),
+      // Unconditional (the same content on a retry), so it never moves the failure indexes.
+      { Put: { TableName: table(), Item: { ...taskPointerKey(taskId), type: 'task_pointer', referralId: input.referralId, taskId } } },
+      // Last, so the failure indexes above keep their meaning.
+      ...(input.notify
+        ? [
+            notificationPut(
+              input.referralId,
+              notificationId('task_assigned', taskId),
+              { to: input.notify.to, template: 'task_assigned', fields: taskFields(task) },
+              at,
+            ),
+          ]
+        : []),
     ]);
     if (failed < 0) return { task, created: true };
     if (failed === supersede.length + 1) throw new ReferralNotFound();
@@ -635,11 +677,13 @@ export async function openTask(input: {
 }
 
 /**
- * Marks the task overdue (only if open) with a 'task_overdue' timeline entry.
+ * Marks the task overdue (only if open) with a 'task_overdue' timeline entry and, once per
+ * task, a 'task_overdue' e-mail to the assignee's team lead (`notifyTo`, else looked up).
  * Returns false, writing nothing, when it is not open.
  */
-export async function markTaskOverdue(referralId: string, task: HumanTask, now: Date): Promise<boolean> {
+export async function markTaskOverdue(referralId: string, task: HumanTask, now: Date, notifyTo?: string): Promise<boolean> {
   const at = now.toISOString();
+  const to = notifyTo ?? (await teamLeadEmailFor(task.assignee));
   const update = buildUpdate({
     status: 'overdue',
     overdueAt: at,
@@ -665,6 +709,7 @@ export async function markTaskOverdue(referralId: string, task: HumanTask, now: 
       taskType: task.type,
       attempt: task.attempt,
     }),
+    notificationPut(referralId, notificationId('task_overdue', task.taskId), { to, template: 'task_overdue', fields: taskFields(task) }, at),
   ]);
   return failed < 0;
 }

@@ -4,6 +4,7 @@
  * referral-store.ts (task items under the referral's partition).
  */
 import { keys, buildUpdate, type HumanTask, referralUpdate, statusAttributes, table, timelinePut, transact, type TransactItem } from './referral-store.ts';
+import { notificationId, notificationPut, taskFields } from './outbox.ts';
 import type { JourneyStage } from '../domain/stages.ts';
 import type { ReferralStatus } from '../domain/referral.ts';
 
@@ -32,7 +33,8 @@ function taskUpdate(
 
 /**
  * Gives a waiting task the token of the journey's new phase (reminder or grace period); the
- * assignee keeps seeing the same task. A reminder is recorded once per task.
+ * assignee keeps seeing the same task. A reminder is recorded once per task, with (given
+ * `notify`) a 'task_reminder' e-mail to the assignee.
  */
 export async function rotateTaskToken(
   referralId: string,
@@ -40,6 +42,7 @@ export async function rotateTaskToken(
   taskToken: string,
   phase: 'remind' | 'grace',
   now: Date,
+  notify?: { to: string },
 ): Promise<boolean> {
   const at = now.toISOString();
   const items: TransactItem[] = [
@@ -53,8 +56,16 @@ export async function rotateTaskToken(
   ];
   if (phase === 'remind' && !task.remindedAt) {
     items.push(timelinePut(referralId, { at, event: 'task_reminder', taskId: task.taskId, taskType: task.type, attempt: task.attempt }));
+    if (notify) {
+      items.push(
+        notificationPut(referralId, notificationId('task_reminder', task.taskId), { to: notify.to, template: 'task_reminder', fields: taskFields(task) }, at),
+      );
+    }
   }
-  return (await transact(items)) < 0;
+  const failed = await transact(items);
+  // The reminder was written before (a stale `task`): still hand the task the new token.
+  if (failed > 0) return (await transact(items.slice(0, 1))) < 0;
+  return failed < 0;
 }
 
 /**

@@ -69,7 +69,7 @@ describe('the OpenAPI document', () => {
       const operation = paths[route.path]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
       const expected =
-        route.function === 'provider-status' ? [{ providerKey: [] }] : route.auth === 'partner' ? [{ partnerBearer: [] }] : [];
+        route.function === 'provider-status' ? [{ providerKey: [] }] : route.auth === 'partner' ? [{ partnerBearer: [] }] : route.auth === 'coach' ? [{ coachBearer: [] }] : [];
       expect(operation!.security).toEqual(expected);
       for (const match of route.path.matchAll(/\{(\w+)\}/g)) {
         const params = (operation!.parameters as Json[]).map((p) => resolve(p.$ref) as Json);

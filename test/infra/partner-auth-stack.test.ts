@@ -27,9 +27,16 @@ function pathOf(resourceId: any): string {
 }
 
 describe(`partner authentication in the stack (${slug})`, () => {
+  const authorizerFor = (fn: string) =>
+    Object.entries(template.findResources('AWS::ApiGateway::Authorizer')).find(([, a]) =>
+      JSON.stringify(a.Properties.AuthorizerUri).includes(functionLogicalId(fn)),
+    );
+
   it('has one REQUEST authorizer on the Authorization header, cached 5 minutes, from the catalogue function', () => {
-    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    const [authorizer] = Object.values(template.findResources('AWS::ApiGateway::Authorizer'));
+    // Two in all: partners', and coaches' (a JWT of the area's staff user pool).
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    const authorizer = authorizerFor('partner-authorizer')?.[1];
+    expect(authorizerFor('coach-authorizer')?.[1]?.Properties).toMatchObject({ Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization' });
     expect(authorizer!.Properties).toMatchObject({
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.Authorization',
@@ -39,7 +46,8 @@ describe(`partner authentication in the stack (${slug})`, () => {
   });
 
   it('attaches it to every partner route and to no public one', () => {
-    const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
+    const authorizerId = authorizerFor('partner-authorizer')![0];
+    const coachAuthorizerId = authorizerFor('coach-authorizer')![0];
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
     for (const route of apiRoutes) {
       const method = methods.find((m) => m.Properties.HttpMethod === route.method && pathOf(m.Properties.ResourceId) === route.path);
@@ -47,6 +55,9 @@ describe(`partner authentication in the stack (${slug})`, () => {
       if (route.auth === 'partner') {
         expect(method!.Properties.AuthorizationType).toBe('CUSTOM');
         expect(method!.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+      } else if (route.auth === 'coach') {
+        expect(method!.Properties.AuthorizationType).toBe('CUSTOM');
+        expect(method!.Properties.AuthorizerId).toEqual({ Ref: coachAuthorizerId });
       } else {
         expect(method!.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
         expect(method!.Properties.AuthorizerId).toBeUndefined();

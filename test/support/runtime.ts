@@ -15,6 +15,8 @@ export interface TestRuntime extends Runtime {
   auth(partner?: number): Record<string, string>;
   /** GET /v1/referrals/{id} as the partner that made it (the first demo partner by default). */
   referralStatus(referralId: string, partner?: number): Promise<Response>;
+  /** The Authorization header of a coach or team lead: a fresh token from the local issuer (the clock moves). */
+  staffAuth(staffId: string): Record<string, string>;
   /** Advances the clock by `ms` and waits until every journey is waiting again. */
   advance(ms: number): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestR
     clock,
     sfn,
     auth,
+    staffAuth: (staffId: string) => ({ authorization: `Bearer ${runtime.signStaffToken({ staffId })}` }),
     postReferral: (body: unknown = referralForNewPerson(), headers: Record<string, string> = {}) =>
       fetch(`${runtime.gatewayUrl}/v1/referrals`, {
         method: 'POST',

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { renderNotification, templateNames, formatDue } from '../../functions/domain/notification-templates.ts';
+import { classifyTask, digestsByAssignee, isWorkingMorning, localMoment } from '../../functions/domain/digest.ts';
+
+/** A recognisable participant: none of this may ever reach an e-mail. */
+const participant = {
+  givenName: 'Philomena',
+  familyName: 'Zebedee-Quartermaine',
+  birthDate: '1979-03-14',
+  nhsNumber: '9434765919',
+  postcode: 'S10 2TN',
+  condition: 'fibromyalgia',
+  note: 'panic attacks at work',
+};
+const secrets = [participant.givenName, participant.familyName, participant.birthDate, '14/03/1979', participant.nhsNumber, '943 476 5919', participant.postcode, 'S102TN', participant.condition, participant.note, 'mental_health'];
+
+const options = { linkBaseUrl: 'https://workwell.example/v1', timeZone: 'Europe/London' };
+
+describe('notification templates', () => {
+  it('never carry personal or health details, even when handed them', () => {
+    const hostileFields = {
+      referralReference: 'ref-123',
+      taskId: 'task-9',
+      taskType: 'first_contact',
+      dueAt: '2026-01-07T10:00:00.000Z',
+      failedTemplate: 'task_assigned',
+      onwardReferralId: 'onward-1',
+      respondUrl: 'https://workwell.example/v1/onward-referrals/onward-1/status',
+      date: '2026-01-07',
+      items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: false }]),
+      // Fields a careless caller might add: the templates must ignore them.
+      name: `${participant.givenName} ${participant.familyName}`,
+      givenName: participant.givenName,
+      familyName: participant.familyName,
+      birthDate: participant.birthDate,
+      nhsNumber: participant.nhsNumber,
+      postcode: participant.postcode,
+      condition: participant.condition,
+      notes: participant.note,
+    };
+    for (const template of templateNames) {
+      const email = renderNotification(template, hostileFields, options);
+      const all = `${email.subject}\n${email.text}\n${email.html}`;
+      for (const secret of secrets) expect(all, `${template} leaks ${secret}`).not.toContain(secret);
+      expect(email.subject.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('say the case reference, the task in words, the due time in London and the link', () => {
+    const email = renderNotification('task_assigned', { referralReference: 'ref-123', taskId: 'task-9', taskType: 'first_contact', dueAt: '2026-07-07T10:00:00.000Z' }, options);
+    expect(email.text).toContain('ref-123');
+    expect(email.text).toContain('first contact');
+    expect(email.text).toContain('11:00'); // BST
+    expect(email.text).toContain('https://workwell.example/v1/tasks/task-9');
+    expect(email.html).toContain('href="https://workwell.example/v1/tasks/task-9"');
+    expect(formatDue('2026-01-07T10:00:00.000Z', 'Europe/London')).toContain('10:00');
+  });
+
+  it('render the digest with counts and one link per task', () => {
+    const email = renderNotification(
+      'daily_digest',
+      {
+        date: '2026-01-07',
+        dueTodayCount: '1',
+        overdueCount: '1',
+        items: JSON.stringify([
+          { referralReference: 'ref-1', taskId: 't1', taskType: 'first_contact', dueAt: '2026-01-06T10:00:00.000Z', overdue: true },
+          { referralReference: 'ref-2', taskId: 't2', taskType: 'follow_up', dueAt: '2026-01-07T15:00:00.000Z', overdue: false },
+        ]),
+      },
+      options,
+    );
+    expect(email.subject).toBe('WorkWell: 1 due today, 1 overdue');
+    expect(email.text).toContain('https://workwell.example/v1/tasks/t1');
+    expect(email.text).toContain('follow-up check-in');
+  });
+
+  it('refuse an unknown template', () => {
+    expect(() => renderNotification('nope', {}, options)).toThrow(/Unknown notification template/);
+  });
+});
+
+describe('digest rules', () => {
+  const tz = 'Europe/London';
+  it('knows working mornings in the area time zone', () => {
+    expect(isWorkingMorning(new Date('2026-01-05T07:30:00Z'), tz)).toBe(true); // Monday 07:30 GMT
+    expect(isWorkingMorning(new Date('2026-01-05T07:29:00Z'), tz)).toBe(false);
+    expect(isWorkingMorning(new Date('2026-07-06T06:30:00Z'), tz)).toBe(true); // 07:30 BST
+    expect(isWorkingMorning(new Date('2026-01-10T09:00:00Z'), tz)).toBe(false); // Saturday
+    expect(localMoment(new Date('2026-03-29T23:30:00Z'), tz).date).toBe('2026-03-30');
+  });
+
+  it('sorts tasks into due today and overdue for each assignee', () => {
+    const now = new Date('2026-01-07T07:30:00Z');
+    const task = (taskId: string, dueAt: string, status = 'open', assignee: string | null = 'coach-a') => ({ referralId: `r-${taskId}`, taskId, taskType: 'first_contact', dueAt, status, assignee });
+    expect(classifyTask(task('a', '2026-01-07T16:00:00Z'), now, tz)).toBe('due_today');
+    expect(classifyTask(task('b', '2026-01-08T09:00:00Z'), now, tz)).toBeUndefined();
+    expect(classifyTask(task('c', '2026-01-06T16:00:00Z'), now, tz)).toBe('overdue');
+    expect(classifyTask(task('d', '2026-01-09T16:00:00Z', 'overdue'), now, tz)).toBe('overdue');
+    const digests = digestsByAssignee([task('a', '2026-01-07T16:00:00Z'), task('b', '2026-01-08T09:00:00Z'), task('c', '2026-01-06T16:00:00Z', 'overdue', 'coach-b'), task('e', '2026-01-07T12:00:00Z', 'open', null)], now, tz);
+    expect([...digests.keys()].sort()).toEqual(['coach-a', 'coach-b']);
+    expect(digests.get('coach-a')!.map((e) => e.taskId)).toEqual(['a']);
+  });
+});
