@@ -22,12 +22,8 @@
  * The AWS API Gateway caches authorizer answers for 5 minutes: a revocation or suspension takes
  * up to that long to apply to a partner's requests in AWS (at once locally).
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { isAreaSlug, loadArea } from '../areas/index.ts';
 import { organisationTypes } from '../functions/domain/credentials.ts';
-import { resetClients } from '../functions/shared/aws-clients.ts';
 import {
   issueCredential,
   listCredentials,
@@ -38,14 +34,12 @@ import {
   suspendPartner,
   type IssuedCredential,
 } from '../functions/shared/partner-store.ts';
-import { journeysTable, tableName } from '../functions/shared/tables.ts';
+import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+
+export { UsageError };
 
 const commands = ['register', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
 type Command = (typeof commands)[number];
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function usage(): string {
   return [
@@ -97,25 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
     throw new UsageError(`Unknown or missing command.\n${usage()}`);
   }
-  const slug = values.area;
-  if (!slug || !isAreaSlug(slug)) throw new UsageError(`--area must be one of the pilot areas.\n${usage()}`);
-  const area = loadArea(slug);
-
-  // The store reads these lazily, as a handler does.
-  process.env.AREA_SLUG = area.slug;
-  process.env[journeysTable.envVar] = values.table ?? tableName(area.slug, journeysTable);
-  if (values.endpoint) {
-    // The local runtime's DynamoDB Local: its region and fake credentials.
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: values.endpoint,
-      AWS_REGION: area.aws.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
-  } else {
-    process.env.AWS_REGION ??= area.aws.region;
-  }
-  resetClients();
+  const area = connectToArea(values, usage());
 
   const partnerId = (): string => {
     if (!values.partner) throw new UsageError(`--partner is required for ${command}.`);
@@ -166,28 +142,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** A message for the operator: usage and validation problems plainly, anything else by name. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: error.message, exitCode: 2 };
-  if (String((error as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
-    return { message: `${(error as Error).message}\n${usage()}`, exitCode: 2 };
-  }
-  if (error instanceof z.ZodError) {
-    const lines = error.issues.map((issue) => `  ${issue.path.join('.') || '(input)'}: ${issue.message}`);
-    return { message: `Invalid partner details:\n${lines.join('\n')}`, exitCode: 2 };
-  }
-  const name = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
-  return { message: `${name}: ${message}`, exitCode: 1 };
+  return describeOpsFailure(error, usage(), 'partner details');
 }
 
-const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
-if (invokedDirectly) {
-  try {
-    process.exitCode = await main(process.argv.slice(2));
-  } catch (error) {
-    const { message, exitCode } = describeFailure(error);
-    console.error(message);
-    process.exitCode = exitCode;
-  }
-}
+await runIfMain(import.meta.filename, main, describeFailure);

@@ -1,0 +1,122 @@
+/**
+ * `npm run coaches -- <command> --area <slug> [options]`: an area's coaches, against a deployed
+ * stack (the default AWS SDK configuration) or the local runtime (`--endpoint` for its DynamoDB,
+ * `--sfn-endpoint` for its Step Functions: more capacity assigns waitlisted journeys at once).
+ *
+ *   add    --id <coach id> --name <name> --email <work email> --team-lead <id> --max-caseload <n>
+ *          [--specialisms a,b] [--localities S1,S2]     a new coach (or replaces the settings of one)
+ *   update --coach <id> [--max-caseload <n>] [--available true|false] [--team-lead <id>]
+ *          [--name <name>] [--email <work email>] [--specialisms a,b] [--localities S1,S2]
+ *          a change; on leave (--available false) means no new assignments
+ *   list   every coach with caseload and capacity
+ *
+ * The area file's coaches are the starting data; changes made here are kept.
+ */
+import { parseArgs } from 'node:util';
+import { listCoaches, putCoach, updateCoach } from '../functions/shared/coach-store.ts';
+import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+
+const commands = ['add', 'update', 'list'] as const;
+
+function usage(): string {
+  return [
+    'usage: npm run coaches -- <command> --area <slug> [--endpoint <url>] [--sfn-endpoint <url>] [--table <name>] [options]',
+    '  add    --id <id> --name <name> --email <email> --team-lead <id> --max-caseload <n> [--specialisms a,b] [--localities S1,S2]',
+    '  update --coach <id> [--max-caseload <n>] [--available true|false] [--team-lead <id>] [--name] [--email] [--specialisms] [--localities]',
+    '  list',
+  ].join('\n');
+}
+
+const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((v) => v.trim()).filter(Boolean));
+const whole = (value: string | undefined, flag: string) => {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number.`);
+  return Number(value);
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      area: { type: 'string' },
+      endpoint: { type: 'string' },
+      'sfn-endpoint': { type: 'string' },
+      table: { type: 'string' },
+      id: { type: 'string' },
+      coach: { type: 'string' },
+      name: { type: 'string' },
+      email: { type: 'string' },
+      'team-lead': { type: 'string' },
+      'max-caseload': { type: 'string' },
+      available: { type: 'string' },
+      specialisms: { type: 'string' },
+      localities: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  const command = positionals[0];
+  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
+    throw new UsageError(`Unknown or missing command.\n${usage()}`);
+  }
+  const area = connectToArea({ ...values, sfnEndpoint: values['sfn-endpoint'] }, usage());
+  const leads = new Set(area.teamLeads.map((t) => t.id));
+  const teamLead = values['team-lead'];
+  if (teamLead !== undefined && !leads.has(teamLead)) {
+    throw new UsageError(`--team-lead must be one of the area's team leads: ${[...leads].join(', ')}`);
+  }
+
+  switch (command) {
+    case 'add': {
+      const maxCaseload = whole(values['max-caseload'], '--max-caseload');
+      if (!values.id || !values.name || !values.email || !teamLead || maxCaseload === undefined) {
+        throw new UsageError('add needs --id, --name, --email, --team-lead and --max-caseload.');
+      }
+      const coach = await putCoach({
+        id: values.id,
+        name: values.name,
+        email: values.email,
+        teamLeadId: teamLead,
+        maxCaseload,
+        ...(values.specialisms ? { specialisms: list(values.specialisms) as never } : {}),
+        ...(values.localities ? { localities: list(values.localities) } : {}),
+      });
+      console.error(`Coach ${coach.coachId} in ${area.slug}: caseload ${coach.caseload} of ${coach.maxCaseload}.`);
+      return 0;
+    }
+    case 'update': {
+      if (!values.coach) throw new UsageError('update needs --coach.');
+      if (values.available !== undefined && !['true', 'false'].includes(values.available)) {
+        throw new UsageError('--available must be true or false.');
+      }
+      const coach = await updateCoach(values.coach, {
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        ...(values.email !== undefined ? { email: values.email } : {}),
+        ...(teamLead !== undefined ? { teamLeadId: teamLead } : {}),
+        ...(values['max-caseload'] !== undefined ? { maxCaseload: whole(values['max-caseload'], '--max-caseload') } : {}),
+        ...(values.available !== undefined ? { available: values.available === 'true' } : {}),
+        ...(values.specialisms !== undefined ? { specialisms: list(values.specialisms) as never } : {}),
+        ...(values.localities !== undefined ? { localities: list(values.localities) } : {}),
+      });
+      console.error(
+        `Coach ${coach.coachId}: caseload ${coach.caseload} of ${coach.maxCaseload}, ${coach.available ? 'available' : 'on leave'}.`,
+      );
+      return 0;
+    }
+    default: {
+      const coaches = await listCoaches({ consistent: true });
+      console.log(JSON.stringify({ area: area.slug, coaches }, null, 2));
+      return 0;
+    }
+  }
+}
+
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  return describeOpsFailure(error, usage(), 'coach details');
+}
+
+await runIfMain(import.meta.filename, main, describeFailure);

@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { areaSlugs, loadArea } from '../areas/index.ts';
+import type { AreaSettings } from '../areas/schema.ts';
+import { resetClients } from '../functions/shared/aws-clients.ts';
+import { journeysTable, tableName } from '../functions/shared/tables.ts';
+
+/**
+ * What every operator command shares: which area's data it works on (a deployed stack through
+ * the default AWS SDK configuration, or the local runtime through `--endpoint`), and how it
+ * reports a failure.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface AreaConnection {
+  readonly area?: string;
+  /** The local runtime's DynamoDB Local (printed by `npm start`). */
+  readonly endpoint?: string;
+  /** The local runtime's Step Functions endpoint, for changes that resume journeys. */
+  readonly sfnEndpoint?: string;
+  readonly table?: string;
+}
+
+/** Points the shared stores at the area's table, as a handler's environment would. */
+export function connectToArea(options: AreaConnection, usage: string): AreaSettings {
+  let area: AreaSettings;
+  try {
+    area = loadArea(options.area ?? '');
+  } catch {
+    throw new UsageError(`--area must be one of the pilot areas: ${areaSlugs.join(', ')}\n${usage}`);
+  }
+  process.env.AREA_SLUG = area.slug;
+  process.env[journeysTable.envVar] = options.table ?? tableName(area.slug, journeysTable);
+  if (options.endpoint) {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: options.endpoint,
+      AWS_REGION: area.aws.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+  } else {
+    process.env.AWS_REGION ??= area.aws.region;
+  }
+  if (options.sfnEndpoint) process.env.AWS_ENDPOINT_URL_SFN = options.sfnEndpoint;
+  resetClients();
+  return area;
+}
+
+/** A message for the operator: usage and validation problems plainly, anything else by name. */
+export function describeFailure(error: unknown, usage: string, what: string): { message: string; exitCode: number } {
+  if (error instanceof UsageError) return { message: error.message, exitCode: 2 };
+  if (String((error as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
+    return { message: `${(error as Error).message}\n${usage}`, exitCode: 2 };
+  }
+  if (error instanceof z.ZodError) {
+    const lines = error.issues.map((issue) => `  ${issue.path.join('.') || '(input)'}: ${issue.message}`);
+    return { message: `Invalid ${what}:\n${lines.join('\n')}`, exitCode: 2 };
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: `${name}: ${message}`, exitCode: 1 };
+}
+
+/** Runs a command's `main` when its file is the one node was started with. */
+export async function runIfMain(
+  moduleFile: string,
+  main: (argv: readonly string[]) => Promise<number>,
+  describe: (error: unknown) => { message: string; exitCode: number },
+): Promise<void> {
+  if (process.argv[1] === undefined || resolve(process.argv[1]) !== moduleFile) return;
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    const { message, exitCode } = describe(error);
+    console.error(message);
+    process.exitCode = exitCode;
+  }
+}
