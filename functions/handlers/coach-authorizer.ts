@@ -5,9 +5,9 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { requiredEnv } from '../shared/aws-clients.ts';
 import { getCoach } from '../shared/coach-store.ts';
+import { headerValue, policy, wholeApiArn } from '../shared/authorizer-policy.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
 import { isTeamLead, STAFF_ID_CLAIM, type StaffRole } from '../shared/staff.ts';
-import { wholeApiArn } from './partner-authorizer.ts';
 
 /**
  * API Gateway REQUEST authorizer for the coach routes (the local gateway calls it the same way).
@@ -46,20 +46,6 @@ function verifier(): Verifier {
     verifiers.set(key, found);
   }
   return found;
-}
-
-function policy(effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult['policyDocument'] {
-  return { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] };
-}
-
-function headerValue(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === name && value !== undefined) return value;
-  }
-  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === name && values?.length === 1) return values[0];
-  }
-  return undefined;
 }
 
 /** `Bearer <header>.<payload>.<signature>` (base64url parts; Cognito ID tokens exceed 1 KB). */

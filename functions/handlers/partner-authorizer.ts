@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { parseAuthorization } from '../domain/credentials.ts';
+import { headerValue, policy, wholeApiArn } from '../shared/authorizer-policy.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import { verifyCredential } from '../shared/partner-store.ts';
 
@@ -12,29 +13,6 @@ import { verifyCredential } from '../shared/partner-store.ts';
  * Authorization header) serves every route, with the partner in the context.
  * The token is never logged; only the outcome code is.
  */
-
-/** `arn:...:<apiId>/<stage>/*\/*` from a method ARN `arn:...:<apiId>/<stage>/<METHOD>/<path>`. */
-export function wholeApiArn(methodArn: string): string {
-  const [apiArn = methodArn, stage = '*'] = methodArn.split('/');
-  return `${apiArn}/${stage}/*/*`;
-}
-
-function policy(effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult['policyDocument'] {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
-  };
-}
-
-function headerValue(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === name && value !== undefined) return value;
-  }
-  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === name && values?.length === 1) return values[0];
-  }
-  return undefined;
-}
 
 async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const token = parseAuthorization(headerValue(event, 'authorization'));

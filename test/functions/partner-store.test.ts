@@ -2,7 +2,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler as authorizer, wholeApiArn } from '../../functions/handlers/partner-authorizer.ts';
+import { handler as authorizer } from '../../functions/handlers/partner-authorizer.ts';
+import { wholeApiArn } from '../../functions/shared/authorizer-policy.ts';
 import { dynamo } from '../../functions/shared/aws-clients.ts';
 import {
   CredentialNotFound,
