@@ -424,7 +424,9 @@ describe('provider-status', () => {
     expect(missing.status).toBe(401);
     expect(missing.headers?.['Content-Type']).toBe('application/problem+json');
     expect(missing.headers?.['WWW-Authenticate']).toBe('Bearer');
-    expect((await postStatus(onwardReferralId, `${key.slice(0, -1)}A`, { status: 'accepted' })).status).toBe(401);
+    // The last character changed (to one it is not already), so the key is always wrong.
+    const wrongKey = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    expect((await postStatus(onwardReferralId, wrongKey, { status: 'accepted' })).status).toBe(401);
     // Another onward referral's key does not open this one.
     const other = await sentWebhook();
     expect((await postStatus(onwardReferralId, other.key, { status: 'accepted' })).status).toBe(401);
