@@ -1,5 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,7 +8,6 @@ import {
   startDelivery,
 } from '../../functions/shared/onward-referral-store.ts';
 import { getReferral } from '../../functions/shared/referral-store.ts';
-import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { nhsNumberFor, validReferral } from '../fixtures/referrals.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -42,7 +40,6 @@ const FUZZ_PARTNER = 0;
 const OTHER_PARTNER = 1;
 
 let rt: TestRuntime;
-let ddb: DynamoDBClient;
 let previousLimit: string | undefined;
 let previousLogLevel: string | undefined;
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -61,11 +58,6 @@ beforeAll(async () => {
   // Refused requests log warnings by design; only errors are worth reading here.
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   rt = await startTestRuntime(AREA);
-  ddb = new DynamoDBClient({
-    endpoint: rt.dynamoDbEndpoint,
-    region: 'eu-west-2',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
   const accept = async (partner: number) => {
     const res = await fetch(`${rt.gatewayUrl}/v1/referrals`, {
       method: 'POST',
@@ -97,7 +89,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.log(summary('all properties', total));
-  ddb?.destroy();
   await rt?.stop();
   if (previousLimit === undefined) delete process.env.PARTNER_RATE_LIMIT_PER_MINUTE;
   else process.env.PARTNER_RATE_LIMIT_PER_MINUTE = previousLimit;
@@ -335,27 +326,6 @@ function addTo(into: Stats, s: Stats): void {
 
 const executions = () => rt.engine.listExecutions().length;
 
-async function referralItems(): Promise<number> {
-  let count = 0;
-  let start: ScanCommandOutput['LastEvaluatedKey'];
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: tableName(AREA, journeysTable),
-        Select: 'COUNT',
-        FilterExpression: '#type = :referral',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':referral': { S: 'referral' } },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
-
 /** Sends one batch at once and checks every answer and what it stored (see the top of the file). */
 async function sendBatch(batch: Req[], stats: Stats): Promise<void> {
   const journeysBefore = executions();
@@ -436,7 +406,7 @@ async function sendBatch(batch: Req[], stats: Stats): Promise<void> {
  */
 async function runProperty(name: string, arb: fc.Arbitrary<Req>, numRuns: number, seed = SEED): Promise<Stats> {
   const stats = newStats();
-  const itemsBefore = await referralItems();
+  const itemsBefore = await rt.countReferralItems();
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(arb, { minLength: BATCH, maxLength: BATCH }), (batch) => sendBatch(batch, stats)),
@@ -448,7 +418,7 @@ async function runProperty(name: string, arb: fc.Arbitrary<Req>, numRuns: number
     addTo(total, stats);
   }
   await rt.engine.idle();
-  expect(await referralItems(), 'referral items stored beyond the 202 answers').toBe(itemsBefore + stats.newIds);
+  expect(await rt.countReferralItems(), 'referral items stored beyond the 202 answers').toBe(itemsBefore + stats.newIds);
   expect(stats.serverErrors).toBe(0);
   return stats;
 }

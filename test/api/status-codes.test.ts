@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCredential, registerPartner, revokeCredential } from '../../functions/shared/partner-store.ts';
-import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { nhsNumberFor, referralForNewPerson, validReferral } from '../fixtures/referrals.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -20,21 +18,14 @@ const RATE_LIMIT = 30;
 const LIMITED_PARTNER = 4;
 
 let rt: TestRuntime;
-let ddb: DynamoDBClient;
 let previousLimit: string | undefined;
 
 beforeAll(async () => {
   previousLimit = process.env.PARTNER_RATE_LIMIT_PER_MINUTE;
   process.env.PARTNER_RATE_LIMIT_PER_MINUTE = String(RATE_LIMIT);
   rt = await startTestRuntime(AREA);
-  ddb = new DynamoDBClient({
-    endpoint: rt.dynamoDbEndpoint,
-    region: 'eu-west-2',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
 });
 afterAll(async () => {
-  ddb?.destroy();
   await rt?.stop();
   if (previousLimit === undefined) delete process.env.PARTNER_RATE_LIMIT_PER_MINUTE;
   else process.env.PARTNER_RATE_LIMIT_PER_MINUTE = previousLimit;
@@ -61,36 +52,14 @@ function distinctiveReferral() {
 
 const executions = () => rt.engine.listExecutions().length;
 
-/** Referral items in the Journeys table (Scan, Select COUNT, `type = referral`). */
-async function referralItems(): Promise<number> {
-  let count = 0;
-  let start: ScanCommandOutput['LastEvaluatedKey'];
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: tableName(AREA, journeysTable),
-        Select: 'COUNT',
-        FilterExpression: '#type = :referral',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':referral': { S: 'referral' } },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
-
 /** Runs `act` and checks that it stored no referral and started no journey. */
 async function storesNothing<T>(act: () => Promise<T>): Promise<T> {
   await rt.engine.idle();
-  const [journeys, items] = [executions(), await referralItems()];
+  const [journeys, items] = [executions(), await rt.countReferralItems()];
   const result = await act();
   await rt.engine.idle();
   expect(executions()).toBe(journeys);
-  expect(await referralItems()).toBe(items);
+  expect(await rt.countReferralItems()).toBe(items);
   return result;
 }
 

@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCoach } from '../../functions/shared/coach-store.ts';
 import { getReferral, listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
-import { startLocalProvider, type LocalProvider } from '../support/provider.ts';
-import { JourneyDriver, registerJourneyArea, results } from '../support/journey.ts';
+import type { LocalProvider } from '../support/provider.ts';
+import { type JourneyDriver, type JourneyTestbed, type registerJourneyArea, results, startJourneyTestbed } from '../support/journey.ts';
 import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /** First contact and review: reminders, escalation, attempts, and the ways a journey ends early. */
+let bed: JourneyTestbed;
 let provider: LocalProvider;
 let rt: TestRuntime;
 let j: JourneyDriver;
 let area: ReturnType<typeof registerJourneyArea>;
 
 beforeAll(async () => {
-  provider = await startLocalProvider();
-  area = registerJourneyArea('test-first-contact', provider.baseUrl);
-  rt = await startTestRuntime(area.slug);
-  j = new JourneyDriver(rt);
+  bed = await startJourneyTestbed('test-first-contact');
+  ({ provider, area, rt, j } = bed);
 });
 afterAll(async () => {
-  await rt?.stop();
-  await provider?.stop();
+  await bed?.stop();
 });
 
 const events = async (referralId: string) => (await listTimeline(referralId)).map((e) => e.event);

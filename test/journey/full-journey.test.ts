@@ -10,8 +10,8 @@ import { getCoach } from '../../functions/shared/coach-store.ts';
 import { listOnwardReferrals } from '../../functions/shared/onward-referral-store.ts';
 import { createReferral, getReferral, keys, listTasks, listTimeline } from '../../functions/shared/referral-store.ts';
 import { withdrawReferral } from '../../functions/shared/withdrawal.ts';
-import { startLocalProvider, type LocalProvider } from '../support/provider.ts';
-import { JourneyDriver, registerJourneyArea, results } from '../support/journey.ts';
+import type { LocalProvider } from '../support/provider.ts';
+import { type JourneyDriver, type JourneyTestbed, type registerJourneyArea, results, startJourneyTestbed } from '../support/journey.ts';
 import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
@@ -20,20 +20,18 @@ import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts'
  */
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
+let bed: JourneyTestbed;
 let provider: LocalProvider;
 let rt: TestRuntime;
 let j: JourneyDriver;
 let area: ReturnType<typeof registerJourneyArea>;
 
 beforeAll(async () => {
-  provider = await startLocalProvider();
-  area = registerJourneyArea('test-full-journey', provider.baseUrl);
-  rt = await startTestRuntime(area.slug);
-  j = new JourneyDriver(rt);
+  bed = await startJourneyTestbed('test-full-journey');
+  ({ provider, area, rt, j } = bed);
 });
 afterAll(async () => {
-  await rt?.stop();
-  await provider?.stop();
+  await bed?.stop();
 });
 
 async function answerAsProvider(onwardReferralId: string, status: string) {

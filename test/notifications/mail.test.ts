@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getReferral, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
 import type { MailboxMessage } from '../../local/mailbox.ts';
-import { startLocalProvider, type LocalProvider } from '../support/provider.ts';
-import { JourneyDriver, registerJourneyArea, results } from '../support/journey.ts';
+import type { LocalProvider } from '../support/provider.ts';
+import { type JourneyDriver, type JourneyTestbed, type registerJourneyArea, results, startJourneyTestbed } from '../support/journey.ts';
 import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
@@ -10,22 +10,20 @@ import { HOUR, startTestRuntime, type TestRuntime } from '../support/runtime.ts'
  * notifier delivering them to the local SES mailbox, the daily digest, and a failing mail
  * endpoint. Automatic runs are paused: each test runs the notifier and digest itself.
  */
+let bed: JourneyTestbed;
 let provider: LocalProvider;
 let rt: TestRuntime;
 let j: JourneyDriver;
 let area: ReturnType<typeof registerJourneyArea>;
 
 beforeAll(async () => {
-  provider = await startLocalProvider();
-  area = registerJourneyArea('test-notifications', provider.baseUrl);
+  bed = await startJourneyTestbed('test-notifications');
+  ({ provider, area, rt, j } = bed);
   // Monday 5 January 2026, 09:00 in London.
-  rt = await startTestRuntime(area.slug);
   rt.scheduler.setAuto(false);
-  j = new JourneyDriver(rt);
 });
 afterAll(async () => {
-  await rt?.stop();
-  await provider?.stop();
+  await bed?.stop();
 });
 
 const emailOf = (id: string) => [...area.coaches, ...area.teamLeads].find((p) => p.id === id)!.email;

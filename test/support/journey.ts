@@ -4,7 +4,8 @@ import { getReferral, listTasks } from '../../functions/shared/referral-store.ts
 import { completeTask } from '../../functions/shared/task-completion.ts';
 import type { TaskType } from '../../workflows/states.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
-import type { TestRuntime } from './runtime.ts';
+import { type LocalProvider, startLocalProvider } from './provider.ts';
+import { startTestRuntime, type TestRuntime } from './runtime.ts';
 
 /**
  * Journey tests run a registered copy of South Yorkshire whose webhook services point at a
@@ -95,4 +96,32 @@ export class JourneyDriver {
   execution(referralId: string) {
     return this.rt.engine.describeExecution(`${this.rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`);
   }
+}
+
+/** A journey test file's setting: a local provider, a registered area pointing at it, the runtime. */
+export interface JourneyTestbed {
+  readonly provider: LocalProvider;
+  readonly area: AreaSettings;
+  readonly rt: TestRuntime;
+  readonly j: JourneyDriver;
+  stop(): Promise<void>;
+}
+
+export async function startJourneyTestbed(
+  slug: string,
+  changes: Parameters<typeof registerJourneyArea>[2] = {},
+): Promise<JourneyTestbed> {
+  const provider = await startLocalProvider();
+  const area = registerJourneyArea(slug, provider.baseUrl, changes);
+  const rt = await startTestRuntime(area.slug);
+  return {
+    provider,
+    area,
+    rt,
+    j: new JourneyDriver(rt),
+    stop: async () => {
+      await rt.stop();
+      await provider.stop();
+    },
+  };
 }

@@ -1,6 +1,8 @@
+import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ManualClock } from '../../local/clock.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
+import { journeysTable } from '../../functions/shared/tables.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 
 /**
@@ -13,6 +15,8 @@ export interface TestRuntime extends Runtime {
   postReferral(body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** The Authorization header of one of the local demo partners (default the first). */
   auth(partner?: number): Record<string, string>;
+  /** Referral items stored in the area's Journeys table (Scan, COUNT): what intake kept. */
+  countReferralItems(): Promise<number>;
   /** GET /v1/referrals/{id} as the partner that made it (the first demo partner by default). */
   referralStatus(referralId: string, partner?: number): Promise<Response>;
   /** The Authorization header of a coach or team lead: a fresh token from the local issuer (the clock moves). */
@@ -41,6 +45,31 @@ export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestR
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const stopRuntime = runtime.stop;
+  const ddb = new DynamoDBClient({
+    endpoint: runtime.dynamoDbEndpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const countReferralItems = async () => {
+    let count = 0;
+    let start: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const page = await ddb.send(
+        new ScanCommand({
+          TableName: runtime.env[journeysTable.envVar],
+          Select: 'COUNT',
+          FilterExpression: '#type = :referral',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':referral': { S: 'referral' } },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
+  };
   const auth = (partner = 0) => {
     const demo = runtime.partners[partner];
     if (!demo) throw new Error(`no demo partner ${partner}`);
@@ -50,6 +79,7 @@ export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestR
     clock,
     sfn,
     auth,
+    countReferralItems,
     staffAuth: (staffId: string) => ({ authorization: `Bearer ${runtime.signStaffToken({ staffId })}` }),
     postReferral: (body: unknown = referralForNewPerson(), headers: Record<string, string> = {}) =>
       fetch(`${runtime.gatewayUrl}/v1/referrals`, {
@@ -65,6 +95,7 @@ export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestR
     },
     stop: async () => {
       sfn.destroy();
+      ddb.destroy();
       await stopRuntime();
     },
   });
