@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { organisationTypes } from '../functions/domain/credentials.ts';
 
 /**
  * Settings of one WorkWell area (one Integrated Care System, one deployed stack).
@@ -117,6 +118,30 @@ export const ServiceSchema = z.strictObject({
 });
 export type Service = z.infer<typeof ServiceSchema>;
 
+/**
+ * An organisation that refers into the area. Operators register it (and issue credentials)
+ * with `npm run partners -- register --id <id>`, which takes name and type from here.
+ */
+export const PartnerOrganisationSchema = z.strictObject({
+  id: slug,
+  name: z.string().min(1),
+  organisationType: z.enum(organisationTypes),
+  /** GP practices and NHS services: the ODS code. */
+  odsCode: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code such as C88001').optional(),
+});
+export type PartnerOrganisation = z.infer<typeof PartnerOrganisationSchema>;
+
+/** How the area's stack is watched: who alarms go to, and where they trip. */
+export const OperationsSchema = z.strictObject({
+  /** Operators' addresses subscribed to the area's alarm topic (they confirm by e-mail). */
+  alarmEmails: z.array(z.email()).default([]),
+  /** Open tasks past their deadline at once before the overdue alarm trips. */
+  overdueTasksAlarmThreshold: z.number().int().min(1).default(25),
+  /** Requests one client address may make in 5 minutes before the WAF blocks it (AWS minimum 10). */
+  wafRequestsPer5MinutesPerIp: z.number().int().min(10).max(2_000_000_000).default(1000),
+});
+export type OperationsSettings = z.infer<typeof OperationsSchema>;
+
 export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
@@ -177,6 +202,8 @@ export const AreaSettingsSchema = z.strictObject({
   teamLeads: z.array(TeamLeadSchema).min(1),
   coaches: z.array(CoachSchema).min(1),
   services: z.array(ServiceSchema).min(1),
+  partners: z.array(PartnerOrganisationSchema).default([]),
+  operations: OperationsSchema.prefault({}),
   /** Years records are kept after a journey closes (NHS Records Management Code: 8). */
   retentionYears: z.number().int().min(1).max(30),
   /**

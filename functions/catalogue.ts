@@ -1,4 +1,5 @@
 import { loadArea } from '../areas/index.ts';
+import { metricNamespace, metricServiceName } from './shared/metric-catalogue.ts';
 import { DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_ENV } from './shared/rate-limit.ts';
 import { idempotencyTable, journeysTable, type TableDesign } from './shared/tables.ts';
 
@@ -251,8 +252,9 @@ export function functionEnvironment(
 ): Record<string, string> {
   const env: Record<string, string> = {
     AREA_SLUG: inputs.areaSlug,
-    POWERTOOLS_SERVICE_NAME: `workwell-${def.name}`,
-    POWERTOOLS_METRICS_NAMESPACE: 'WorkWell',
+    POWERTOOLS_SERVICE_NAME: metricServiceName(def.name),
+    // One namespace per area: areas sharing an account never mix their figures.
+    POWERTOOLS_METRICS_NAMESPACE: metricNamespace(inputs.areaSlug),
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
   for (const { table } of def.tables) {

@@ -1,0 +1,54 @@
+import type { FunctionName } from '../catalogue.ts';
+
+/**
+ * The service's CloudWatch metrics: what each counts and which function emits it. Handlers
+ * count through these names, and the stack's dashboard and alarms read the same names, so a
+ * renamed metric cannot leave an alarm watching nothing.
+ *
+ * Powertools adds the dimension `service` = `workwell-<function name>` to every metric, so an
+ * alarm or graph names the emitting function; no metric carries any other dimension, and no
+ * name is built from anything but a fixed code (never personal data).
+ */
+export function metricNamespace(areaSlug: string): string {
+  return `WorkWell/${areaSlug}`;
+}
+
+export function metricServiceName(fn: FunctionName | (string & {})): string {
+  return `workwell-${fn}`;
+}
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly emittedBy: readonly FunctionName[];
+  /** count: occurrences (summed over a period); gauge: a level sampled each run (maximum). */
+  readonly kind: 'count' | 'gauge';
+  readonly description: string;
+}
+
+const metric = (name: string, kind: MetricDefinition['kind'], emittedBy: readonly FunctionName[], description: string): MetricDefinition => ({
+  name,
+  kind,
+  emittedBy,
+  description,
+});
+
+/** Sources, triage outcomes and outcome types get one metric each: `Referral_gp`, `Triage_accepted`. */
+export const metricNames = {
+  referralReceived: (source: string) => `Referral_${source}`,
+  triageOutcome: (outcome: string) => `Triage_${outcome}`,
+  outcomeRecorded: (outcome: string) => `Outcome_${outcome}`,
+} as const;
+
+export const metricCatalogue = {
+  coachAssigned: metric('CoachAssigned', 'count', ['assign-coach'], 'Referrals assigned to a coach'),
+  coachNotAvailable: metric('CoachNotAvailable', 'count', ['assign-coach'], 'Assignments that found no coach with capacity'),
+  waitlisted: metric('Waitlisted', 'count', ['join-waitlist'], 'Referrals put on the waitlist'),
+  waitlistLength: metric('WaitlistLength', 'gauge', ['notifier'], 'Referrals waiting for a coach, sampled each minute'),
+  tasksOverdue: metric('TasksOverdue', 'gauge', ['notifier'], 'Open tasks past their deadline, sampled each minute'),
+  needsAttention: metric('NeedsAttention', 'count', ['record-stage'], 'Journeys stopped for an operator (needs_attention)'),
+  notificationSent: metric('NotificationSent', 'count', ['notifier'], 'Notifications delivered to the mail channel'),
+  notificationFailed: metric('NotificationFailed', 'count', ['notifier'], 'Notifications given up after retries'),
+  onwardReferralSent: metric('OnwardReferralSent', 'count', ['send-onward-referral'], 'Onward referrals sent to providers'),
+  providerUnavailable: metric('ProviderUnavailable', 'count', ['send-onward-referral'], 'Provider deliveries that failed and will be retried'),
+  partnerRateLimited: metric('PartnerRateLimited', 'count', ['intake', 'fhir-intake', 'referral-status', 'cancel-referral'], 'Partner requests refused with 429'),
+} as const satisfies Record<string, MetricDefinition>;
