@@ -98,6 +98,8 @@ function crossChecks(settings: AreaSettings, sourceName: string): string[] {
     ['teamLeads.id', settings.teamLeads.map((t) => t.id)],
     ['coaches.id', settings.coaches.map((c) => c.id)],
     ['services.id', settings.services.map((s) => s.id)],
+    ['partners.id', settings.partners.map((p) => p.id)],
+    ['operations.alarmEmails', settings.operations.alarmEmails],
   ];
   const leads = new Set(settings.teamLeads.map((t) => t.id));
   settings.coaches.forEach((coach, i) => {
@@ -123,11 +125,16 @@ function deepFreeze<T>(value: T): T {
  * error message and, when it names a `.json` file, must match the slug. Throws an Error listing
  * every bad field by its dotted path.
  */
+/** Settings that fail validation: the message names the file and each bad field. */
+export class InvalidAreaSettings extends Error {
+  override readonly name = 'InvalidAreaSettings';
+}
+
 export function parseAreaSettings(data: unknown, sourceName: string): AreaSettings {
   const result = AreaSettingsSchema.safeParse(data);
   const problems = result.success ? crossChecks(result.data, sourceName) : describeIssues(result.error.issues);
   if (problems.length > 0 || !result.success) {
-    throw new Error(`Invalid area settings in ${sourceName}: ${problems.join('; ')}`);
+    throw new InvalidAreaSettings(`Invalid area settings in ${sourceName}: ${problems.join('; ')}`);
   }
   return result.data;
 }
@@ -151,7 +158,7 @@ export function loadArea(slug: string): AreaSettings {
   const extra = extraAreas.get(slug);
   if (extra) return extra;
   if (!isAreaSlug(slug)) {
-    throw new Error(`Unknown area "${slug}"; known areas: ${areaSlugs.join(', ')}`);
+    throw new InvalidAreaSettings(`Unknown area "${slug}"; known areas: ${areaSlugs.join(', ')}`);
   }
   let settings = cache.get(slug);
   if (!settings) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { areaSlugs, loadArea } from '../areas/index.ts';
+import { areaSlugs, InvalidAreaSettings, loadArea } from '../areas/index.ts';
 import { AreaStack, areaStackName } from './area-stack.ts';
 
 export interface BuildAppOptions {
@@ -36,7 +36,7 @@ function selectAreas(app: App, requested: string[] | undefined): readonly string
       : [...areaSlugs]);
   const unknown = slugs.filter((s) => !(areaSlugs as readonly string[]).includes(s) && !isRegistered(s));
   if (unknown.length > 0) {
-    throw new Error(`Unknown area ${unknown.map((s) => `"${s}"`).join(', ')}. Known areas: ${areaSlugs.join(', ')}`);
+    throw new InvalidAreaSettings(`Unknown area ${unknown.map((s) => `"${s}"`).join(', ')}. Known areas: ${areaSlugs.join(', ')}`);
   }
   return slugs;
 }

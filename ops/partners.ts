@@ -4,7 +4,8 @@
  * region, credentials) or the local runtime's DynamoDB (`--endpoint`).
  *
  *   register --name <name> --type <organisation type> [--ods <code>] [--id <partner id>] [--no-credential]
- *            registers a partner and (unless --no-credential) issues its first credential
+ *            registers a partner and (unless --no-credential) issues its first credential;
+ *            `register --id <id>` alone registers a partner listed in the area's settings
  *   issue    --partner <id>                      a new credential (rotation: the old one stays
  *                                                valid until revoked)
  *   revoke   --partner <id> --credential <id>    the credential is refused from now on
@@ -45,6 +46,7 @@ function usage(): string {
   return [
     'usage: npm run partners -- <command> --area <slug> [--endpoint <url>] [--table <name>] [options]',
     '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--no-credential]',
+    "  register --id <partner id>   (a partner listed in the area's settings: name, type and ODS code from there)",
     '  issue    --partner <id>',
     '  revoke   --partner <id> --credential <id>',
     '  suspend  --partner <id>',
@@ -100,11 +102,19 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   switch (command) {
     case 'register': {
-      if (!values.name || !values.type) throw new UsageError('register needs --name and --type.');
+      // A partner organisation listed in the area's settings brings its own name, type and ODS code.
+      const listed = values.id ? area.partners.find((p) => p.id === values.id) : undefined;
+      const name = values.name ?? listed?.name;
+      const type = values.type ?? listed?.organisationType;
+      const ods = values.ods ?? listed?.odsCode;
+      if (!name || !type) {
+        const known = area.partners.map((p) => p.id).join(', ') || 'none';
+        throw new UsageError(`register needs --name and --type, or --id of a partner in the area's settings (${known}).`);
+      }
       const { partner, created } = await registerPartner({
-        name: values.name,
-        organisationType: values.type as (typeof organisationTypes)[number],
-        ...(values.ods ? { odsCode: values.ods } : {}),
+        name,
+        organisationType: type as (typeof organisationTypes)[number],
+        ...(ods ? { odsCode: ods } : {}),
         ...(values.id ? { partnerId: values.id } : {}),
       });
       console.error(`${created ? 'Registered' : 'Already registered'}: ${partner.partnerId} (${partner.organisationType}) in ${area.slug}`);

@@ -91,8 +91,10 @@ export const FollowUpResult = z.strictObject({
   note: note.optional(),
 });
 
+export const employmentOutcomes = ['stayed_in_work', 'returned_to_work', 'started_new_work', 'not_in_work'] as const;
+
 export const OutcomeResult = z.strictObject({
-  employmentOutcome: z.enum(['stayed_in_work', 'returned_to_work', 'started_new_work', 'not_in_work']),
+  employmentOutcome: z.enum(employmentOutcomes),
   /** Payment-by-results areas need the date the outcome happened. */
   outcomeDate: isoDate,
   sicknessAbsenceDaysChange: z.number().int().min(-366).max(366).optional(),

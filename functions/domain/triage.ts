@@ -23,7 +23,8 @@
 import type { AreaSettings, Signpost, WorkSituation } from '../../areas/schema.ts';
 import type { Referral } from './referral.ts';
 
-export type TriageOutcome = 'eligible' | 'not_eligible' | 'needs_review';
+export const triageOutcomes = ['eligible', 'not_eligible', 'needs_review'] as const;
+export type TriageOutcome = (typeof triageOutcomes)[number];
 
 export const triageReasons = [
   'in_scope',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { assignCoach, type AssignResult } from '../shared/assignment-service.ts';
 import { countMetric, observed } from '../shared/observability.ts';
 import { parseInput } from '../shared/workflow.ts';
+import { metricCatalogue } from '../shared/metric-catalogue.ts';
 
 /**
  * Assigns an eligible referral to the best coach with free caseload. Idempotent: an assigned
@@ -15,7 +16,7 @@ const AssignCoachInput = z.object({ referralId: z.string().min(1).max(128) });
 async function assignCoachHandler(event: unknown): Promise<AssignResult> {
   const { referralId } = parseInput(AssignCoachInput, event);
   const result = await assignCoach(referralId);
-  countMetric(result.assigned ? 'CoachAssigned' : 'CoachNotAvailable');
+  countMetric(result.assigned ? metricCatalogue.coachAssigned.name : metricCatalogue.coachNotAvailable.name);
   return result;
 }
 

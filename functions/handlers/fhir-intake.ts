@@ -14,6 +14,7 @@ import { acceptReferral } from '../shared/intake-service.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
 import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
 import { canonicalHash } from './intake.ts';
+import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**
  * POST /v1/fhir/ServiceRequest: a referral from an NHS system speaking the Booking and Referral
@@ -136,7 +137,7 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
     });
   }
 
-  countMetric(`Referral_${mapped.referral.source}`);
+  countMetric(familyMetric('referralReceived', mapped.referral.source));
   countMetric('FhirReferralAccepted');
   logSafe('info', 'fhir referral accepted', { referralId: outcome.referralId, priority: mapped.priority, httpStatus: 202 });
   const self = `/v1/referrals/${outcome.referralId}`;

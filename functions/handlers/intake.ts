@@ -7,6 +7,7 @@ import { acceptReferral } from '../shared/intake-service.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import { problem, problems } from '../shared/problem.ts';
 import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
+import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**
  * POST /v1/referrals: a partner's referral, validated at the edge (a rejected request stores
@@ -51,7 +52,7 @@ async function intake(event: APIGatewayProxyEvent, context: Context): Promise<AP
     }
     return problem(outcome.httpStatus, outcome.httpStatus === 409 ? 'Conflict' : 'Unprocessable Content', outcome.problem);
   }
-  countMetric(`Referral_${body.value.source}`);
+  countMetric(familyMetric('referralReceived', body.value.source));
   const self = `/v1/referrals/${outcome.referralId}`;
   // A linked referral is answered like any other: the partner learns nothing of other referrals.
   return json(202, { referralId: outcome.referralId, status: 'received', links: { self } }, { Location: self });

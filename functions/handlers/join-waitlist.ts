@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { joinWaitlist } from '../shared/assignment-service.ts';
 import { countMetric, observed } from '../shared/observability.ts';
 import { parseInput } from '../shared/workflow.ts';
+import { metricCatalogue } from '../shared/metric-catalogue.ts';
 
 /**
  * Waitlist step of the journey, invoked with .waitForTaskToken: stores the task token on the
@@ -23,7 +24,7 @@ export interface JoinWaitlistResult {
 async function joinWaitlistHandler(event: unknown): Promise<JoinWaitlistResult> {
   const { referralId, taskToken } = parseInput(JoinWaitlistInput, event);
   const result = await joinWaitlist(referralId, taskToken);
-  if (result.waitlisted) countMetric('Waitlisted');
+  if (result.waitlisted) countMetric(metricCatalogue.waitlisted.name);
   return result;
 }
 

@@ -4,9 +4,11 @@ import type { Context } from 'aws-lambda';
 import { renderNotification, UnknownTemplate } from '../domain/notification-templates.ts';
 import { dynamo, requiredEnv } from '../shared/aws-clients.ts';
 import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer.ts';
-import { errorFields, logSafe, observed } from '../shared/observability.ts';
+import { metricCatalogue } from '../shared/metric-catalogue.ts';
+import { countMetric, errorFields, gaugeMetric, logSafe, observed } from '../shared/observability.ts';
 import { NOTIFICATIONS_INDEX, notificationId, outboxPut, teamLeadEmailFor } from '../shared/outbox.ts';
 import { getReferral, timelinePut, transact, type TransactItem } from '../shared/referral-store.ts';
+import { readServiceGauges } from '../shared/service-gauges.ts';
 import { journeysTable } from '../shared/tables.ts';
 import { currentArea } from '../shared/workflow.ts';
 
@@ -247,6 +249,16 @@ export async function runNotifier(options: { mailer?: Mailer; now?: () => Date; 
 
 async function notifierHandler(_event: unknown, context: Context): Promise<NotifierResult> {
   const result = await runNotifier({ remainingMs: () => context.getRemainingTimeInMillis() });
+  if (result.sent) countMetric(metricCatalogue.notificationSent.name, result.sent);
+  if (result.failed) countMetric(metricCatalogue.notificationFailed.name, result.failed);
+  // Sampled every minute, so the overdue alarm and the waitlist graph need no extra schedule.
+  try {
+    const gauges = await readServiceGauges();
+    gaugeMetric(metricCatalogue.tasksOverdue.name, gauges.tasksOverdue);
+    gaugeMetric(metricCatalogue.waitlistLength.name, gauges.waitlistLength);
+  } catch (error) {
+    logSafe('warn', 'service gauges not read', errorFields(error));
+  }
   if (result.sent || result.failed || result.retrying) logSafe('info', 'notifier run', { code: `sent-${result.sent}_retrying-${result.retrying}_failed-${result.failed}` });
   return result;
 }

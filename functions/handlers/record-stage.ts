@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { allTaskTypes } from '../../workflows/states.ts';
 import { attemptsLeft, errorCode, stageEffect, type StatusStage } from '../domain/stages.ts';
 import { releaseCaseload } from '../shared/assignment-service.ts';
-import { logSafe, observed } from '../shared/observability.ts';
+import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import {
   getReferral,
   listTasks,
@@ -15,6 +15,7 @@ import {
 import { recordJourneyStatus } from '../shared/onward-referral-store.ts';
 import { recordEventOnce } from '../shared/task-store.ts';
 import { currentArea, parseInput } from '../shared/workflow.ts';
+import { metricCatalogue } from '../shared/metric-catalogue.ts';
 
 /**
  * Records a journey stage on the referral, each at most once:
@@ -105,6 +106,7 @@ async function recordStatusStage(
     retentionYears,
     ...(error ? { error } : {}),
   });
+  if (recorded && stage === 'needs_attention') countMetric(metricCatalogue.needsAttention.name);
   // Also on a repeat: a crash between closing and freeing the caseload is finished here.
   if (stageEffect(stage).closes && referral.coachId) await releaseCaseload(referralId);
   logSafe(stage === 'needs_attention' ? 'warn' : 'info', recorded ? 'stage recorded' : 'stage already recorded', {

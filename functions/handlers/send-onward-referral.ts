@@ -16,6 +16,7 @@ import {
 } from '../shared/onward-referral-store.ts';
 import { getReferral, ReferralNotFound } from '../shared/referral-store.ts';
 import { currentArea, parseInput } from '../shared/workflow.ts';
+import { metricCatalogue } from '../shared/metric-catalogue.ts';
 
 /**
  * Sends an onward referral to a local service (invoked by the journey with .waitForTaskToken)
@@ -140,7 +141,7 @@ async function sendOnwardReferral(event: unknown): Promise<SendOnwardReferralRes
     } catch (error) {
       if (error instanceof ProviderUnavailable) {
         logSafe('warn', 'provider unavailable', { ...log, reason: error.reason });
-        countMetric('ProviderUnavailable');
+        countMetric(metricCatalogue.providerUnavailable.name);
       }
       throw error;
     }
@@ -158,7 +159,7 @@ async function sendOnwardReferral(event: unknown): Promise<SendOnwardReferralRes
       },
     });
   }
-  countMetric(chase ? 'OnwardReferralChased' : 'OnwardReferralSent');
+  countMetric(chase ? metricCatalogue.onwardReferralChased.name : metricCatalogue.onwardReferralSent.name);
   logSafe('info', chase ? 'onward referral chased' : 'onward referral sent', { ...log, reason: service.referral.channel });
   return { delivered: true };
 }

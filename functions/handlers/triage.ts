@@ -12,6 +12,7 @@ import {
   type StoredTriage,
 } from '../shared/referral-store.ts';
 import { currentArea, dateInTimeZone, parseInput } from '../shared/workflow.ts';
+import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**
  * Triage step of the journey: applies the area's rules to the stored referral once. A repeated
@@ -61,7 +62,7 @@ async function triageHandler(event: unknown): Promise<TriageResult> {
   }
   // The reason code stays out of logs: some (immediate_risk, complex_needs) are health data.
   logSafe('info', 'referral triaged', { referralId, outcome: stored.outcome, priority: stored.priority });
-  countMetric(`Triage_${stored.outcome}`);
+  countMetric(familyMetric('triageOutcome', stored.outcome));
   return result(stored, area);
 }
 

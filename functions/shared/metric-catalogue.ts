@@ -1,4 +1,7 @@
 import type { FunctionName } from '../catalogue.ts';
+import { referralSources } from '../domain/referral.ts';
+import { employmentOutcomes } from '../domain/task-results.ts';
+import { triageOutcomes } from '../domain/triage.ts';
 
 /**
  * The service's CloudWatch metrics: what each counts and which function emits it. Handlers
@@ -32,12 +35,45 @@ const metric = (name: string, kind: MetricDefinition['kind'], emittedBy: readonl
   description,
 });
 
-/** Sources, triage outcomes and outcome types get one metric each: `Referral_gp`, `Triage_accepted`. */
-export const metricNames = {
-  referralReceived: (source: string) => `Referral_${source}`,
-  triageOutcome: (outcome: string) => `Triage_${outcome}`,
-  outcomeRecorded: (outcome: string) => `Outcome_${outcome}`,
-} as const;
+/**
+ * Metrics counted per code, one metric per value (`Referral_gp`, `Triage_eligible`): the values
+ * are fixed enumerations, so the dashboard can graph each one.
+ */
+export interface MetricFamily {
+  readonly prefix: string;
+  readonly values: readonly string[];
+  readonly emittedBy: readonly FunctionName[];
+  readonly description: string;
+}
+
+export const metricFamilies = {
+  referralReceived: {
+    prefix: 'Referral_',
+    values: referralSources,
+    emittedBy: ['intake', 'fhir-intake'],
+    description: 'Referrals accepted, by source',
+  },
+  triageOutcome: {
+    prefix: 'Triage_',
+    values: triageOutcomes,
+    emittedBy: ['triage'],
+    description: 'Triage decisions, by outcome',
+  },
+  outcomeRecorded: {
+    prefix: 'Outcome_',
+    values: employmentOutcomes,
+    emittedBy: ['complete-task'],
+    description: 'Journey outcomes recorded by coaches, by employment outcome',
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+/** The metric name for one value of a family. */
+export function familyMetric<F extends keyof typeof metricFamilies>(
+  family: F,
+  value: (typeof metricFamilies)[F]['values'][number],
+): string {
+  return `${metricFamilies[family].prefix}${value}`;
+}
 
 export const metricCatalogue = {
   coachAssigned: metric('CoachAssigned', 'count', ['assign-coach'], 'Referrals assigned to a coach'),
@@ -48,6 +84,7 @@ export const metricCatalogue = {
   needsAttention: metric('NeedsAttention', 'count', ['record-stage'], 'Journeys stopped for an operator (needs_attention)'),
   notificationSent: metric('NotificationSent', 'count', ['notifier'], 'Notifications delivered to the mail channel'),
   notificationFailed: metric('NotificationFailed', 'count', ['notifier'], 'Notifications given up after retries'),
+  onwardReferralChased: metric('OnwardReferralChased', 'count', ['send-onward-referral'], 'Onward referrals chased after no answer'),
   onwardReferralSent: metric('OnwardReferralSent', 'count', ['send-onward-referral'], 'Onward referrals sent to providers'),
   providerUnavailable: metric('ProviderUnavailable', 'count', ['send-onward-referral'], 'Provider deliveries that failed and will be retried'),
   partnerRateLimited: metric('PartnerRateLimited', 'count', ['intake', 'fhir-intake', 'referral-status', 'cancel-referral'], 'Partner requests refused with 429'),

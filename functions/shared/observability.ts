@@ -44,6 +44,11 @@ export function countMetric(name: string, value = 1): void {
   observability().metrics.addMetric(name, MetricUnit.Count, value);
 }
 
+/** Record a level (a count of things now, not of events): alarms read its maximum. */
+export function gaugeMetric(name: string, value: number): void {
+  observability().metrics.addMetric(name, MetricUnit.Count, value);
+}
+
 /**
  * Middy middleware: Powertools logger context (injectLambdaContext, never logging the event),
  * metrics publishing (EMF, only when something was counted) and tracing (responses never

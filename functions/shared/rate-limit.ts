@@ -21,6 +21,7 @@ import { countMetric, errorFields, logSafe } from './observability.ts';
 import { problem } from './problem.ts';
 import { table } from './referral-store.ts';
 import { journeysTable } from './tables.ts';
+import { metricCatalogue } from './metric-catalogue.ts';
 
 export const RATE_LIMIT_ENV = 'PARTNER_RATE_LIMIT_PER_MINUTE';
 export const DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE = 120;
@@ -123,7 +124,7 @@ export function partnerRateLimit(
         const taken = await takeRequest(partner.partnerId, limit);
         if (taken.allowed) return undefined;
         logSafe('info', 'partner rate limited', { httpStatus: 429 });
-        countMetric('PartnerRateLimited');
+        countMetric(metricCatalogue.partnerRateLimited.name);
         return tooManyRequests(taken.retryAfterSeconds);
       } catch (error) {
         logSafe('warn', 'rate limit not checked', errorFields(error));

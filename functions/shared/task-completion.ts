@@ -4,6 +4,8 @@ import { afterFollowUp, maxSupportWeeks, newPlan, nextStep } from '../domain/fol
 import type { JourneyStage } from '../domain/stages.ts';
 import type { ReferralStatus } from '../domain/referral.ts';
 import { areaProblems, type TaskResult, taskResultSchemas } from '../domain/task-results.ts';
+import { familyMetric } from './metric-catalogue.ts';
+import { countMetric } from './observability.ts';
 import { createOnwardReferrals } from './onward-referral-store.ts';
 import { type FieldError, fieldErrors, jsonPointer } from './problem.ts';
 import { getReferral, getTask, type HumanTask, ReferralNotFound, type StoredReferral, TaskNotFound, taskTokenOf } from './referral-store.ts';
@@ -131,6 +133,7 @@ export async function completeTask(input: {
     const latest = await getTask(input.referralId, input.taskId);
     throw new TaskConflict(latest?.status ?? 'gone');
   }
+  if (task.type === 'outcome') countMetric(familyMetric('outcomeRecorded', (parsed.data as TaskResult<'outcome'>).employmentOutcome));
   // The token read after completing: a phase change now finds the task completed and delivers it.
   const token = await taskTokenOf(input.referralId, input.taskId);
   const stored = (await getTask(input.referralId, input.taskId))!;
