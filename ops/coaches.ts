@@ -9,14 +9,16 @@
  *          [--name <name>] [--email <work email>] [--specialisms a,b] [--localities S1,S2]
  *          a change; on leave (--available false) means no new assignments
  *   list   every coach with caseload and capacity
+ *   seed   writes the area file's coaches that the table does not have yet (after a first
+ *          deploy; coaches already there keep their settings and caseload)
  *
  * The area file's coaches are the starting data; changes made here are kept.
  */
 import { parseArgs } from 'node:util';
-import { listCoaches, putCoach, updateCoach } from '../functions/shared/coach-store.ts';
+import { listCoaches, putCoach, seedCoaches, updateCoach } from '../functions/shared/coach-store.ts';
 import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
-const commands = ['add', 'update', 'list'] as const;
+const commands = ['add', 'update', 'list', 'seed'] as const;
 
 function usage(): string {
   return [
@@ -24,6 +26,7 @@ function usage(): string {
     '  add    --id <id> --name <name> --email <email> --team-lead <id> --max-caseload <n> [--specialisms a,b] [--localities S1,S2]',
     '  update --coach <id> [--max-caseload <n>] [--available true|false] [--team-lead <id>] [--name] [--email] [--specialisms] [--localities]',
     '  list',
+    "  seed   (the area file's coaches that are not stored yet)",
   ].join('\n');
 }
 
@@ -104,6 +107,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       console.error(
         `Coach ${coach.coachId}: caseload ${coach.caseload} of ${coach.maxCaseload}, ${coach.available ? 'available' : 'on leave'}.`,
+      );
+      return 0;
+    }
+    case 'seed': {
+      const created = await seedCoaches(area);
+      console.error(
+        created.length
+          ? `Added ${created.length} coach(es) from the area settings: ${created.join(', ')}.`
+          : 'Every coach in the area settings is already stored; nothing changed.',
       );
       return 0;
     }

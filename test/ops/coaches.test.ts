@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getCoach } from '../../functions/shared/coach-store.ts';
-import { getReferral } from '../../functions/shared/referral-store.ts';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../../functions/shared/aws-clients.ts';
+import { coachKeys, getCoach } from '../../functions/shared/coach-store.ts';
+import { getReferral, table } from '../../functions/shared/referral-store.ts';
 import { describeFailure, main } from '../../ops/coaches.ts';
 import { startLocalProvider, type LocalProvider } from '../support/provider.ts';
 import { JourneyDriver, registerJourneyArea } from '../support/journey.ts';
@@ -30,6 +32,21 @@ const run = (...args: string[]) =>
   main([...args, '--area', slug, '--endpoint', rt.dynamoDbEndpoint, '--sfn-endpoint', rt.stepFunctionsEndpoint]);
 
 describe('npm run coaches', () => {
+  it("seeds the area file's coaches that are not stored, and only those", async () => {
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // The runtime seeded them at start: nothing to add.
+      expect(await run('seed')).toBe(0);
+      expect(String(err.mock.calls.at(-1)?.[0])).toContain('nothing changed');
+      await dynamo().send(new DeleteCommand({ TableName: table(), Key: coachKeys.coach('only-coach') }));
+      expect(await run('seed')).toBe(0);
+      expect(String(err.mock.calls.at(-1)?.[0])).toContain('only-coach');
+    } finally {
+      err.mockRestore();
+    }
+    expect(await getCoach('only-coach')).toMatchObject({ caseload: 0, maxCaseload: 1, available: true });
+  });
+
   it('more capacity assigns the waitlist at once', async () => {
     const first = await j.refer();
     const second = await j.refer();
