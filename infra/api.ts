@@ -66,7 +66,9 @@ export class AreaApi extends Construct {
         stageName: apiStageName,
         tracingEnabled: true,
         metricsEnabled: true,
-        // No execution logging: it would write request bodies to a log group outside our key.
+        // Execution logs of errors only, never request or response bodies (data trace off), in
+        // a log group made below under the area key before API Gateway would make its own.
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
@@ -82,6 +84,12 @@ export class AreaApi extends Construct {
         }),
       },
     });
+
+    const executionLogs = encryptedLogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${apiStageName}`,
+      key: props.key,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
 
     // Partner routes pass the partner authorizer first; its answer (Allow for the whole API, or
     // Deny) is cached per Authorization header. A request without the header gets 401 without

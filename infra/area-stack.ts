@@ -1,17 +1,20 @@
-import { Aws, CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Tags, TimeZone, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { notificationSettings, type AreaSettings } from '../areas/schema.ts';
+import { AreaAlarms } from './alarms.ts';
 import { AreaApi, apiStageName } from './api.ts';
+import { createDashboard } from './dashboard.ts';
 import { AreaData } from './data.ts';
 import { AreaFunctions } from './functions.ts';
 import { JourneyStateMachine, journeyStateMachineName } from './journey-state-machine.ts';
 import { createAreaKey } from './key.ts';
+import { createOperatorsTopic } from './operators-topic.ts';
+import { createSchedules, scheduleDeadLetterQueues } from './schedules.ts';
+import { ApiFirewall } from './waf.ts';
 
 export function areaStackName(areaSlug: string): string {
   return `WorkWell-${areaSlug}`;
@@ -54,7 +57,10 @@ export class AreaStack extends Stack {
       autoVerify: { email: true },
       mfa: cognito.Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: false },
+      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
+      // Plus: Cognito's threat protection blocks sign-ins with leaked or attacked credentials.
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       customAttributes: { staff_id: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: false }) },
       deletionProtection: true,
@@ -84,6 +90,7 @@ export class AreaStack extends Stack {
     const publicApiUrl = Lazy.string({
       produce: () => Fn.join('', ['https://', api!.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, `/${apiStageName}`]),
     });
+    const deadLetterQueues = scheduleDeadLetterQueues(this, area, key);
     const { functions } = new AreaFunctions(this, 'Functions', {
       areaSlug: area.slug,
       key,
@@ -96,46 +103,41 @@ export class AreaStack extends Stack {
       coachIdentity,
       // Links in e-mails lead to the coach routes of this area's API.
       mail: { ...notificationSettings(area), linkBaseUrl: `${publicApiUrl}/v1` },
+      deadLetterQueues,
     });
-    this.notifications(area, functions);
+    this.mailIdentity(area, functions);
+    createSchedules(this, { area, functions, deadLetterQueues, key });
     const journey = new JourneyStateMachine(this, 'Journey', { areaSlug: area.slug, key, functions });
     api = new AreaApi(this, 'Api', { areaSlug: area.slug, key, functions }).api;
+    new ApiFirewall(this, 'Firewall', { area, key, stage: api.deploymentStage });
+
+    // Observability: alarms to the operators' topic, and one dashboard.
+    const operatorsTopic = createOperatorsTopic(this, area, key);
+    const observed = { stateMachine: journey.stateMachine, api, functions };
+    new AreaAlarms(this, 'Alarms', { area, topic: operatorsTopic, deadLetterQueues, ...observed });
+    createDashboard(this, { areaSlug: area.slug, ...observed });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'StaffUserPoolId', { value: staffPool.userPoolId });
     new CfnOutput(this, 'StaffUserPoolClientId', { value: staffClient.userPoolClientId });
     new CfnOutput(this, 'StateMachineArn', { value: journey.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'OperatorsTopicArn', { value: operatorsTopic.topicArn });
     for (const [id, table] of Object.entries(data.tables)) {
       new CfnOutput(this, `${id}TableName`, { value: table.tableName });
     }
   }
 
   /**
-   * Notifications: the sender's domain as an SES identity (channel 'ses'; DNS records to add
-   * are in the identity's DKIM outputs), ses:SendEmail for the notifier only, and EventBridge
-   * Scheduler schedules: the notifier every minute, the daily digest at 07:30 on weekdays in
-   * the area's time zone (Europe/London).
+   * Notifications go out through SES when the area's channel is 'ses': the sender's domain as
+   * an SES identity (DNS records to add are in the identity's DKIM outputs), ses:SendEmail for
+   * the notifier only. Schedules are in infra/schedules.ts.
    */
-  private notifications(area: AreaSettings, functions: AreaFunctions['functions']): void {
+  private mailIdentity(area: AreaSettings, functions: AreaFunctions['functions']): void {
     const mail = notificationSettings(area);
     if (mail.channel === 'ses') {
       const domain = mail.from.split('@')[1]!;
       const identity = new ses.EmailIdentity(this, 'MailIdentity', { identity: ses.Identity.domain(domain) });
       identity.grantSendEmail(functions.notifier);
     }
-    new scheduler.Schedule(this, 'NotifierSchedule', {
-      scheduleName: `WorkWell-${area.shortSlug ?? area.slug}-notifier`,
-      description: 'Sends pending notifications',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-      // A missed minute is caught up by the next one: no retries that would overlap runs.
-      target: new schedulerTargets.LambdaInvoke(functions.notifier, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
-    });
-    new scheduler.Schedule(this, 'DailyDigestSchedule', {
-      scheduleName: `WorkWell-${area.shortSlug ?? area.slug}-daily-digest`,
-      description: "Coaches' morning digest of tasks due today and overdue",
-      schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '7', weekDay: 'MON-FRI', timeZone: TimeZone.of(area.timeZone) }),
-      // Retrying is safe: the digest's ids make a repeat the same day a no-op.
-      target: new schedulerTargets.LambdaInvoke(functions['daily-digest'], { retryAttempts: 2, maxEventAge: Duration.hours(2) }),
-    });
   }
 }

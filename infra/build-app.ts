@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { areaSlugs, InvalidAreaSettings, loadArea } from '../areas/index.ts';
 import { AreaStack, areaStackName } from './area-stack.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
 
 export interface BuildAppOptions {
   /** Areas to build; default: the `area` context (`-c area=a,b`), else all of them. */
@@ -11,6 +13,16 @@ export interface BuildAppOptions {
   /** false: skip esbuild (fast synth for tests and the local runtime). Default: as the CLI asks. */
   readonly bundle?: boolean;
   readonly outdir?: string;
+  /**
+   * false: leave out infra/nag-acknowledgements.ts (tests prove each one is needed). The nag
+   * packs run at synth either way, so synth fails on any unacknowledged finding.
+   */
+  readonly acknowledgeNagFindings?: boolean;
+}
+
+/** The cdk-nag rule packs every area stack is checked against at synth. */
+export function nagPacks(): (AwsSolutionsChecks | HIPAASecurityChecks)[] {
+  return [new AwsSolutionsChecks(undefined, { verbose: true }), new HIPAASecurityChecks(undefined, { verbose: true })];
 }
 
 /** The CDK app: one stack per selected pilot area. */
@@ -22,8 +34,12 @@ export function buildApp(opts: BuildAppOptions = {}): App {
     ...(opts.bundle === true ? { postCliContext: { 'aws:cdk:bundling-stacks': ['**'] } } : {}),
   });
   for (const slug of selectAreas(app, opts.areas)) {
-    new AreaStack(app, areaStackName(slug), { area: loadArea(slug) });
+    const area = loadArea(slug);
+    const stack = new AreaStack(app, areaStackName(slug), { area });
+    if (opts.acknowledgeNagFindings !== false) acknowledgeNagFindings(stack, area);
   }
+  // Synth (the CLI's and the tests') fails on any finding not acknowledged.
+  Validations.of(app).addPlugins(...nagPacks());
   return app;
 }
 

@@ -2,10 +2,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   type EnvironmentInputs,
@@ -41,6 +43,8 @@ export interface AreaFunctionsProps {
   readonly coachIdentity?: EnvironmentInputs['coachIdentity'];
   /** How notifications go out (sender, channel, link base): for functions with the 'mail' setting. */
   readonly mail?: EnvironmentInputs['mail'];
+  /** Dead-letter queues of the functions invoked asynchronously (infra/schedules.ts). */
+  readonly deadLetterQueues?: Readonly<Partial<Record<FunctionName, sqs.IQueue>>>;
 }
 
 /** Lambda's limit; checked here so the error names the area, not just a length. */
@@ -102,7 +106,18 @@ export class AreaFunctions extends Construct {
       // Lambda only applies the bundle's source maps to stack traces when asked.
       NODE_OPTIONS: '--enable-source-maps',
     };
+    // Our own role instead of CDK's default, which carries the AWS managed
+    // AWSLambdaBasicExecutionRole (logs on every log group): this one writes its own log group.
+    const role = new iam.Role(this, `${def.name}-role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${functionName}: its own log group, then what functions/catalogue.ts declares`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    const deadLetterQueue = props.deadLetterQueues?.[def.name as FunctionName];
     const fn = new nodejs.NodejsFunction(this, def.name, {
+      role,
       functionName,
       description: def.description,
       entry: path.join(repoRoot, def.entry),
@@ -117,6 +132,7 @@ export class AreaFunctions extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       bundling,
+      ...(deadLetterQueue ? { deadLetterQueue } : {}),
     });
     Tags.of(fn).add('workwell:function', def.name);
     Tags.of(logGroup).add('workwell:function', def.name);

@@ -101,8 +101,8 @@ describe(`area stack (${slug})`, () => {
 
   it('encrypts every log group with the area key and sets a retention', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // One per function, the state machine's and the API's access logs.
-    expect(groups).toHaveLength(functionCatalogue.length + 2);
+    // One per function, the state machine's, the API's access and execution logs, and WAF's.
+    expect(groups).toHaveLength(functionCatalogue.length + 4);
     for (const group of groups) {
       expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyLogicalId(), 'Arn'] });
       expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
