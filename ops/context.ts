@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { areaSlugs, loadArea } from '../areas/index.ts';
 import type { AreaSettings } from '../areas/schema.ts';
-import { resetClients } from '../functions/shared/aws-clients.ts';
+import { resetClients, sfn } from '../functions/shared/aws-clients.ts';
 import { journeysTable, tableName } from '../functions/shared/tables.ts';
+import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
 
 /**
  * What every operator command shares: which area's data it works on (a deployed stack through
@@ -46,6 +48,24 @@ export function connectToArea(options: AreaConnection, usage: string): AreaSetti
   if (options.sfnEndpoint) process.env.AWS_ENDPOINT_URL_SFN = options.sfnEndpoint;
   resetClients();
   return area;
+}
+
+/**
+ * Points the journey commands at the area's state machine (JOURNEY_STATE_MACHINE_ARN, as a
+ * handler's environment would): `--state-machine-arn`, or found by its name in the account
+ * (or on the local runtime's endpoint) with ListStateMachines.
+ */
+export async function connectToJourneys(area: AreaSettings, explicitArn?: string): Promise<string> {
+  if (explicitArn) return (process.env.JOURNEY_STATE_MACHINE_ARN = explicitArn);
+  const name = journeyStateMachineName(area.slug);
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn().send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
+    const found = page.stateMachines?.find((m) => m.name === name);
+    if (found?.stateMachineArn) return (process.env.JOURNEY_STATE_MACHINE_ARN = found.stateMachineArn);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  throw new UsageError(`No state machine named ${name} here: check the AWS profile and region, or pass --state-machine-arn.`);
 }
 
 /** A message for the operator: usage and validation problems plainly, anything else by name. */

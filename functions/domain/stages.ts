@@ -33,6 +33,7 @@ export const recordedStages = [
   'completed',
   'withdrawn',
   'needs_attention',
+  'closed_by_operator',
 ] as const;
 export type RecordedStage = (typeof recordedStages)[number];
 /** Stages about one task or onward referral; the others set the referral's status. */
@@ -67,6 +68,9 @@ export function stageEffect(stage: StatusStage): StageEffect {
       return { status: 'withdrawn', event: 'withdrawn', closes: true, journeyStage: 'closed' };
     case 'needs_attention':
       return { status: 'needs_attention', event: 'needs_attention', closes: false };
+    case 'closed_by_operator':
+      // An operator ended a journey that could not go on (ops/journeys.ts close), with a reason code.
+      return { status: 'closed', event: 'closed_by_operator', closes: true, journeyStage: 'closed' };
   }
 }
 

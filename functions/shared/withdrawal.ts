@@ -1,7 +1,8 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { journeyExecutionName } from '../domain/journey-repair.ts';
 import { leaveWaitlist, releaseCaseload } from './assignment-service.ts';
 import { requiredEnv, sfn } from './aws-clients.ts';
-import { getReferral, listTasks, recordStage, ReferralNotFound } from './referral-store.ts';
+import { getReferral, listTasks, recordStage, ReferralNotFound, type StoredReferral } from './referral-store.ts';
 import { cancelOpenTasks } from './task-store.ts';
 import { currentArea } from './workflow.ts';
 
@@ -10,13 +11,41 @@ import { currentArea } from './workflow.ts';
  * recorded first, so the person's wish stands whatever fails next; then open tasks cancelled,
  * the waitlist place given up, the coach's caseload freed (waking the waitlist), and the
  * journey's execution stopped. Every step is idempotent: calling it again finishes the job.
+ * An operator closing a stuck journey (`closeByOperator`) ends it the same way.
  */
 export const withdrawalReasons = ['participant_withdrew', 'referrer_cancelled', 'moved_away', 'duplicate', 'other'] as const;
 export type WithdrawalReason = (typeof withdrawalReasons)[number];
 
-export function executionArnFor(referralId: string): string {
+/** The journey's current execution: the first, or the latest redrive's (ops/journeys.ts). */
+export function executionArnFor(referralId: string, redrives = 0): string {
   const machine = requiredEnv('JOURNEY_STATE_MACHINE_ARN');
-  return `${machine.replace(':stateMachine:', ':execution:')}:${referralId}`;
+  return `${machine.replace(':stateMachine:', ':execution:')}:${journeyExecutionName(referralId, redrives)}`;
+}
+
+/** The redrive count stored on the referral by a redrive (absent before the first). */
+export const redrivesOf = (referral: StoredReferral): number => (referral as { redrives?: number }).redrives ?? 0;
+
+/** Records the closing stage (once), then finishes everything it implies; safe to call again. */
+async function endJourney(
+  referral: StoredReferral,
+  stage: 'withdrawn' | 'closed_by_operator',
+  reason: string,
+  stopError: string,
+): Promise<void> {
+  const { referralId } = referral;
+  const now = new Date();
+  await recordStage(referralId, stage, { at: now, retentionYears: currentArea().retentionYears, reason });
+  await cancelOpenTasks(referralId, await listTasks(referralId), now, reason);
+  await leaveWaitlist(referralId);
+  if (referral.coachId) await releaseCaseload(referralId);
+  try {
+    await sfn().send(
+      new StopExecutionCommand({ executionArn: executionArnFor(referralId, redrivesOf(referral)), error: stopError, cause: reason }),
+    );
+  } catch (error) {
+    // A linked referral never had a journey of its own; intake may have failed to start one.
+    if ((error as Error)?.name !== 'ExecutionDoesNotExist') throw error;
+  }
 }
 
 export async function withdrawReferral(referralId: string, reason: WithdrawalReason): Promise<{ withdrawn: boolean }> {
@@ -24,17 +53,19 @@ export async function withdrawReferral(referralId: string, reason: WithdrawalRea
   if (!referral) throw new ReferralNotFound();
   // A journey that already ended some other way is not withdrawn after the fact.
   if (referral.closedAt && referral.status !== 'withdrawn') return { withdrawn: false };
-
-  const now = new Date();
-  await recordStage(referralId, 'withdrawn', { at: now, retentionYears: currentArea().retentionYears, reason });
-  await cancelOpenTasks(referralId, await listTasks(referralId), now, reason);
-  await leaveWaitlist(referralId);
-  if (referral.coachId) await releaseCaseload(referralId);
-  try {
-    await sfn().send(new StopExecutionCommand({ executionArn: executionArnFor(referralId), error: 'Withdrawn', cause: reason }));
-  } catch (error) {
-    // A linked referral never had a journey of its own.
-    if ((error as Error)?.name !== 'ExecutionDoesNotExist') throw error;
-  }
+  await endJourney(referral, 'withdrawn', reason, 'Withdrawn');
   return { withdrawn: true };
+}
+
+/**
+ * An operator closes a journey that cannot go on (needs_attention), for good. A repeat of a
+ * closure finishes it; a journey that is neither stuck nor closed this way is left alone.
+ */
+export async function closeByOperator(referralId: string, reason: string): Promise<{ closed: boolean; status: string }> {
+  const referral = await getReferral(referralId);
+  if (!referral) throw new ReferralNotFound();
+  const repeat = referral.lastStage === 'closed_by_operator';
+  if (!repeat && (referral.closedAt || referral.status !== 'needs_attention')) return { closed: false, status: referral.status };
+  await endJourney(referral, 'closed_by_operator', reason, 'ClosedByOperator');
+  return { closed: true, status: 'closed' };
 }

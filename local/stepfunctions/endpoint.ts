@@ -98,6 +98,11 @@ export function handleStepFunctionsRequest(
     };
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
+      // Every machine this endpoint runs (operator tools find an area's journey by its name).
+      if (target === 'AWSStepFunctions.ListStateMachines') {
+        const stateMachines = engines.map((e) => ({ stateMachineArn: e.stateMachineArn, name: e.stateMachineArn.split(':').pop(), type: 'STANDARD', creationDate: 0 }));
+        return reply(200, { stateMachines });
+      }
       const op = operations[target.replace(/^AWSStepFunctions\./, '')];
       if (!op) throw new SfnApiError('UnknownOperationException', `Unsupported operation ${target}`);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any>;
