@@ -47,7 +47,7 @@ export const alarmCatalogue = [
     above: none,
     meaning: 'A referral journey (state machine execution) failed: the referral is stuck and nobody is acting on it.',
     firstStep:
-      'Open the failed execution in Step Functions (state machine WorkWell-<slug>-journey), note the failing state and error, then redrive or close the journey with the needs-attention ops command.',
+      'Open the failed execution in Step Functions (state machine WorkWell-<slug>-journey) and note the failing state and error; once the cause is fixed, `npm run journeys -- redrive --area <slug> --referral <id>` (or `close`).',
   },
   {
     name: 'journey-timed-out',
@@ -63,7 +63,8 @@ export const alarmCatalogue = [
     statistic: 'Sum',
     above: none,
     meaning: 'A journey stopped in needs_attention: something the rules cannot handle (a provider that never answered, data that does not fit).',
-    firstStep: 'List the journeys in needs_attention with the ops command, read the reason on each, then redrive or close it.',
+    firstStep:
+      '`npm run journeys -- needs-attention --area <slug>` lists them with the step and error; fix the cause, then `redrive --referral <id>`, or `close --referral <id> --reason <code>`.',
   },
   {
     name: 'tasks-overdue',

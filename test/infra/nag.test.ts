@@ -30,7 +30,7 @@ describe('cdk-nag gate', () => {
     for (const ack of acks) {
       const base = ack.path === '' ? stack.node.path : `${stack.node.path}/${ack.path}`;
       const matched = violations.some(
-        (v) => v.ruleName === ack.id && v.violatingResources.some((r) => r.constructPath === base || r.constructPath.startsWith(`${base}/`)),
+        (v) => v.ruleName === ack.id && v.violatingResources.some((r) => r.constructPath === base || (r.constructPath ?? '').startsWith(`${base}/`)),
       );
       expect(matched, `${ack.id} at ${ack.path || '(stack)'} acknowledges nothing`).toBe(true);
     }
@@ -38,7 +38,7 @@ describe('cdk-nag gate', () => {
     for (const v of violations) {
       for (const r of v.violatingResources) {
         const covered = acks.some(
-          (a) => a.id === v.ruleName && (a.path === '' || r.constructPath === `${stack.node.path}/${a.path}` || r.constructPath.startsWith(`${stack.node.path}/${a.path}/`)),
+          (a) => a.id === v.ruleName && (a.path === '' || r.constructPath === `${stack.node.path}/${a.path}` || (r.constructPath ?? '').startsWith(`${stack.node.path}/${a.path}/`)),
         );
         expect(covered, `${v.ruleName} at ${r.constructPath}`).toBe(true);
       }
