@@ -15,7 +15,10 @@ const normalise = (text: string) =>
 
 const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-export function personKeys(referral: Referral): string[] {
+/** The details that identify a person (a referral's participant, or a subject access search). */
+export type PersonDetails = Pick<Referral['participant'], 'givenName' | 'familyName' | 'dateOfBirth' | 'postcode' | 'nhsNumber'>;
+
+export function personKeys(referral: { readonly participant: PersonDetails }): string[] {
   const p = referral.participant;
   const keys = [hash(`ndp:${normalise(p.givenName)}|${normalise(p.familyName)}|${p.dateOfBirth}|${normalise(p.postcode)}`)];
   if (p.nhsNumber) keys.unshift(hash(`nhs:${p.nhsNumber.replace(/\s+/g, '')}`));

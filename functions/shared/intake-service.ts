@@ -106,12 +106,15 @@ export async function acceptReferral(input: {
   }
 }
 
+/** The person index: one item per match key, naming the person's latest journey (hashes only). */
+export const personIndexKey = (personKey: string) => ({ pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' });
+
 /** The person's open journey, if any, and the index items to write for a new one. */
 async function openJourneyOf(referral: Referral): Promise<{ open?: StoredReferral; index: TransactItem[] }> {
   const index: TransactItem[] = [];
   let open: StoredReferral | undefined;
   for (const personKey of personKeys(referral)) {
-    const key = { pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' };
+    const key = personIndexKey(personKey);
     const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
     const current = typeof Item?.referralId === 'string' ? await getReferral(Item.referralId) : undefined;
     if (current && !current.closedAt) open ??= current;

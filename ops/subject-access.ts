@@ -1,0 +1,113 @@
+/**
+ * `npm run subject-access -- <command> --area <slug> [options]`: a person's rights over their
+ * records (UK GDPR), against a deployed stack (the default AWS SDK configuration) or the local
+ * runtime (`--endpoint`).
+ *
+ *   export  --nhs-number <n> | --name "<given names> <family name>" --date-of-birth <YYYY-MM-DD> --postcode <pc>
+ *           [--out <file>]   every record the area holds about the person, as one JSON document
+ *                            (standard output, or the file, readable by its owner only)
+ *   rectify --referral <id> --set <field>=<value> [--set ...]
+ *                            corrects personal details (givenName, familyName, dateOfBirth,
+ *                            postcode, nhsNumber, email, phone, preferredChannel; an empty value
+ *                            removes nhsNumber, email or phone), validated as intake validates
+ *                            them; lists who received the old details and should be told
+ *
+ * The export holds special category data: it goes to standard output or the file only, never to
+ * a log. Messages on standard error name counts and ids, never details.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseCorrections, RectificationInvalid, rectifiableFields, SubjectQuery } from '../functions/domain/subject-access.ts';
+import { rectifyReferral, subjectAccessExport } from '../functions/shared/subject-access-store.ts';
+import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+
+const commands = ['export', 'rectify'] as const;
+
+function usage(): string {
+  return [
+    'usage: npm run subject-access -- <command> --area <slug> [--endpoint <url>] [--table <name>] [options]',
+    '  export  --nhs-number <n> [--out <file>]',
+    '  export  --name "<given names> <family name>" --date-of-birth <YYYY-MM-DD> --postcode <postcode> [--out <file>]',
+    '  rectify --referral <id> --set <field>=<value> [--set <field>=<value> ...]',
+    `          fields: ${rectifiableFields.join(', ')} (an empty value removes nhsNumber, email or phone)`,
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      area: { type: 'string' },
+      endpoint: { type: 'string' },
+      table: { type: 'string' },
+      'nhs-number': { type: 'string' },
+      name: { type: 'string' },
+      'date-of-birth': { type: 'string' },
+      postcode: { type: 'string' },
+      out: { type: 'string' },
+      referral: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  const command = positionals[0];
+  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
+    throw new UsageError(`Unknown or missing command.\n${usage()}`);
+  }
+  const area = connectToArea(values, usage());
+
+  if (command === 'export') {
+    const byNumber = values['nhs-number'] !== undefined;
+    const byDetails = values.name !== undefined || values['date-of-birth'] !== undefined || values.postcode !== undefined;
+    if (byNumber === byDetails) {
+      throw new UsageError(`export needs either --nhs-number, or --name, --date-of-birth and --postcode.\n${usage()}`);
+    }
+    const query = SubjectQuery.parse(
+      byNumber
+        ? { nhsNumber: values['nhs-number']!.replace(/\s+/g, '') }
+        : { name: values.name, dateOfBirth: values['date-of-birth'], postcode: values.postcode },
+    );
+    const document = await subjectAccessExport(query);
+    const text = `${JSON.stringify(document, null, 2)}\n`;
+    if (values.out) {
+      writeFileSync(values.out, text, { mode: 0o600 });
+      console.error(`${document.referralCount} referral(s) exported from ${area.slug} to ${values.out}.`);
+    } else {
+      process.stdout.write(text);
+      console.error(`${document.referralCount} referral(s) exported from ${area.slug}.`);
+    }
+    if (document.referralCount === 0) console.error('No records match these details: check them, or search by the other details.');
+    return 0;
+  }
+
+  if (!values.referral || !values.set?.length) throw new UsageError(`rectify needs --referral and at least one --set.\n${usage()}`);
+  let corrections;
+  try {
+    corrections = parseCorrections(values.set);
+  } catch (error) {
+    if (error instanceof RectificationInvalid) throw new UsageError(error.message);
+    throw error;
+  }
+  const result = await rectifyReferral(values.referral, corrections);
+  process.stdout.write(`${JSON.stringify({ referralId: values.referral, ...result }, null, 2)}\n`);
+  if (!result.changed.length) {
+    console.error('Nothing changed: the referral already holds these details.');
+  } else {
+    console.error(`Rectified ${values.referral}: ${result.changed.join(', ')}.`);
+    if (result.recipients.length) {
+      console.error(`Tell the ${result.recipients.length} service(s) that received the old details (listed above) of the correction.`);
+    }
+  }
+  return 0;
+}
+
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  return describeOpsFailure(error, usage(), 'details');
+}
+
+await runIfMain(import.meta.filename, main, describeFailure);
