@@ -102,6 +102,26 @@ export function taskStatus(type: TaskType): { status: ReferralStatus; journeySta
   }
 }
 
+/**
+ * Which try a task is at, for the attempts limit. Tasks of a type are numbered across the whole
+ * journey, but follow-ups and provider chases recur: each new one starts counting again after
+ * the last one completed, so a coach late with the fourth check-in is not out of tries. A first
+ * contact (or any other one-off task) counts every task of its type, answered or not, since an
+ * "unable to contact" answer is itself a spent attempt.
+ */
+export function attemptInOccurrence(
+  tasks: readonly { readonly type: string; readonly attempt: number; readonly status: string }[],
+): number {
+  const newestFirst = [...tasks].sort((a, b) => b.attempt - a.attempt);
+  const latest = newestFirst[0];
+  if (!latest) return 0;
+  if (!recurringTaskTypes.has(latest.type)) return latest.attempt;
+  const lastDone = newestFirst.findIndex((task) => task.status === 'completed');
+  return lastDone < 0 ? newestFirst.length : lastDone;
+}
+
+const recurringTaskTypes: ReadonlySet<string> = new Set(['follow_up', 'provider_chase']);
+
 /** Whether another attempt may follow the given (1-based) attempt. */
 export function attemptsLeft(attempt: number, maxAttempts: number): boolean {
   return attempt < maxAttempts;

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { z } from 'zod';
 import { allTaskTypes } from '../../workflows/states.ts';
-import { attemptsLeft, errorCode, stageEffect, type StatusStage } from '../domain/stages.ts';
+import { attemptInOccurrence, attemptsLeft, errorCode, stageEffect, type StatusStage } from '../domain/stages.ts';
 import { releaseCaseload } from '../shared/assignment-service.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import {
@@ -40,11 +40,16 @@ const RecordStageInput = z.discriminatedUnion('stage', [
 
 export type RecordStageResult = { attemptsLeft: boolean } | { recorded: boolean };
 
-async function latestTask(id: string, type: (typeof allTaskTypes)[number]) {
+/** The referral's tasks of one type, newest first (at least one). */
+async function typedTasks(id: string, type: (typeof allTaskTypes)[number]) {
   if (!(await getReferral(id))) throw new ReferralNotFound();
-  const [task] = await listTasks(id, type);
-  if (!task) throw new TaskNotFound();
-  return task;
+  const tasks = await listTasks(id, type);
+  if (!tasks[0]) throw new TaskNotFound();
+  return tasks;
+}
+
+async function latestTask(id: string, type: (typeof allTaskTypes)[number]) {
+  return (await typedTasks(id, type))[0]!;
 }
 
 async function recordStageHandler(event: unknown): Promise<RecordStageResult> {
@@ -56,7 +61,8 @@ async function recordStageHandler(event: unknown): Promise<RecordStageResult> {
   switch (input.stage) {
     case 'task_overdue': {
       // Only an open task is marked: a repeat (retry) or an answered task writes nothing.
-      const task = await latestTask(input.referralId, input.taskType);
+      const tasks = await typedTasks(input.referralId, input.taskType);
+      const task = tasks[0]!;
       const marked = task.status === 'open' && (await markTaskOverdue(input.referralId, task, now));
       logSafe('info', marked ? 'task overdue' : 'task not open', {
         referralId: input.referralId,
@@ -64,7 +70,7 @@ async function recordStageHandler(event: unknown): Promise<RecordStageResult> {
         taskType: task.type,
         attempt: task.attempt,
       });
-      return { attemptsLeft: attemptsLeft(task.attempt, max) };
+      return { attemptsLeft: attemptsLeft(attemptInOccurrence(tasks), max) };
     }
     case 'contact_attempt_failed': {
       const task = await latestTask(input.referralId, input.taskType);

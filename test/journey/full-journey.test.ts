@@ -94,6 +94,32 @@ describe('a full journey', () => {
     expect(events.filter((e) => e === 'task_completed')).toHaveLength(3 + followUps);
   });
 
+  it('a late fourth check-in gets its own tries: earlier completed follow-ups do not use them up', async () => {
+    const referralId = await j.refer();
+    await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
+    await j.complete(referralId, 'assessment', results.assessment([]));
+    for (let done = 0; done < area.deadlines.maxContactAttempts; done++) {
+      await rt.advance(area.support.followUpEveryWeeks * WEEK);
+      await j.complete(referralId, 'follow_up', results.followUp());
+    }
+    await rt.advance(area.support.followUpEveryWeeks * WEEK);
+    const late = await j.liveTask(referralId, 'follow_up');
+    expect(late?.attempt).toBe(area.deadlines.maxContactAttempts + 1);
+    // Past its reminder, its deadline and the team lead's grace (each phase's timer starts when
+    // the one before ends): asked again, not given up on.
+    const d = area.deadlines;
+    for (const hours of [d.followUpHours - d.reminderBeforeHours, d.reminderBeforeHours, d.escalationGraceHours]) {
+      await rt.advance(hours * HOUR + 60_000);
+    }
+    const again = await j.liveTask(referralId, 'follow_up');
+    expect(again?.taskId).not.toBe(late?.taskId);
+    expect(again?.attempt).toBe(late!.attempt + 1);
+    expect(await j.status(referralId)).toBe('in_support');
+    await j.complete(referralId, 'follow_up', results.followUp());
+    expect(j.execution(referralId).status).toBe('RUNNING');
+    await withdrawReferral(referralId, 'participant_withdrew');
+  });
+
   it('chases a provider that never answers, then asks the coach, without holding up the journey', async () => {
     const referralId = await j.refer();
     await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
