@@ -73,6 +73,13 @@ export class JourneyDefinition extends Construct {
       }),
     );
 
+    // A task nobody answered after every try: no step failed, so the reason is set here for
+    // RecordNeedsAttention to read (it reads $.failure.Error).
+    const exhausted = new sfn.Pass(this, S.attemptsExhausted, {
+      result: sfn.Result.fromObject({ Error: 'TaskAttemptsExhausted', Cause: 'No answer after the last try' }),
+      resultPath: '$.failure',
+    }).next(needsAttention);
+
     const close = (stateName: string, stage: string, endName: string) =>
       this.lambda(stateName, fn['record-stage'], { referralId, stage }, '$.recorded', needsAttention).next(
         new sfn.Succeed(this, endName),
@@ -86,7 +93,7 @@ export class JourneyDefinition extends Construct {
       type: taskTypes.outcome,
       resultPath: '$.outcome',
       onFailure: needsAttention,
-      onExhausted: needsAttention,
+      onExhausted: exhausted,
     });
     outcome.then(close(S.discharge, 'completed', S.completed));
 
@@ -101,7 +108,7 @@ export class JourneyDefinition extends Construct {
       type: taskTypes.assessment,
       resultPath: '$.plan',
       onFailure: needsAttention,
-      onExhausted: needsAttention,
+      onExhausted: exhausted,
     });
     assessment.then(support);
 
@@ -148,7 +155,7 @@ export class JourneyDefinition extends Construct {
       type: taskTypes.needsReview,
       resultPath: '$.review',
       onFailure: needsAttention,
-      onExhausted: needsAttention,
+      onExhausted: exhausted,
     });
     review.then(
       new sfn.Choice(this, S.reviewOutcome)

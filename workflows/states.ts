@@ -35,6 +35,7 @@ export const journeyStates = {
   notEngaged: 'NotEngaged',
   closeDeclined: 'CloseDeclined',
   declined: 'Declined',
+  attemptsExhausted: 'AttemptsExhausted',
   recordNeedsAttention: 'RecordNeedsAttention',
   needsAttention: 'NeedsAttention',
 } as const;

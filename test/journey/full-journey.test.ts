@@ -120,6 +120,22 @@ describe('a full journey', () => {
     await withdrawReferral(referralId, 'participant_withdrew');
   });
 
+  it('an assessment nobody does after every try stops in needs_attention, saying so', async () => {
+    const referralId = await j.refer();
+    await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
+    const d = area.deadlines;
+    for (let attempt = 1; attempt <= d.maxContactAttempts; attempt++) {
+      expect((await j.liveTask(referralId, 'assessment'))?.attempt).toBe(attempt);
+      for (const hours of [d.assessmentHours - d.reminderBeforeHours, d.reminderBeforeHours, d.escalationGraceHours]) {
+        await rt.advance(hours * HOUR + 60_000);
+      }
+    }
+    expect(await j.status(referralId)).toBe('needs_attention');
+    expect(j.execution(referralId).status).toBe('FAILED');
+    const entry = (await listTimeline(referralId)).find((e) => e.event === 'needs_attention');
+    expect(JSON.stringify(entry)).toContain('TaskAttemptsExhausted');
+  });
+
   it('chases a provider that never answers, then asks the coach, without holding up the journey', async () => {
     const referralId = await j.refer();
     await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
