@@ -2,6 +2,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { allowLogGroup } from './key.ts';
 
 /** Long enough for incident review and audit; these logs hold ids, never personal data. */
 export const logRetention = logs.RetentionDays.ONE_YEAR;
@@ -12,6 +13,7 @@ export function encryptedLogGroup(
   id: string,
   props: { readonly logGroupName: string; readonly key: kms.IKey },
 ): logs.LogGroup {
+  allowLogGroup(props.key, props.logGroupName);
   return new logs.LogGroup(scope, id, {
     logGroupName: props.logGroupName,
     encryptionKey: props.key,

@@ -83,6 +83,8 @@ const reasons = {
     'provider-status':
       "Providers authenticate each call with a key derived from the area's provider key secret, checked by the handler (a Lambda authorizer cannot see which onward referral the key is for).",
   } as Partial<Record<FunctionName, string>>,
+  page:
+    "A web page for people: API Gateway's authorizers cannot run a browser sign-in, so each page checks its own session cookie (functions/web/session.ts), and the pages that start a sign-in or a self-referral are public by design.",
   health: 'GET /health is a mock integration answering {"status":"ok"}: no function, no data.',
 };
 
@@ -137,7 +139,7 @@ export function nagAcknowledgements(stack: Stack, area: AreaSettings): NagAcknow
   ack(`Api/Api/DeploymentStage.${apiStageName}`, 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', reasons.apiCache);
   ack(`Api/Api/DeploymentStage.${apiStageName}`, 'HIPAA.Security-APIGWSSLEnabled', reasons.apiClientCertificate);
   for (const route of apiRoutes.filter((r) => r.auth === 'public')) {
-    const reason = reasons.publicRoute[route.function];
+    const reason = reasons.publicRoute[route.function] ?? ((route as { readonly page?: boolean }).page ? reasons.page : undefined);
     if (!reason) throw new Error(`Public route ${route.method} ${route.path} has no stated reason in infra/nag-acknowledgements.ts`);
     ack(`Api/Api/Default${route.path}/${route.method}`, 'AwsSolutions-APIG4', reason);
   }

@@ -113,6 +113,43 @@ describe('security baseline, all 15 areas', () => {
       for (const [id, s] of resourcesOfType(b.template, 'AWS::SecretsManager::Secret')) expect(s.Properties.KmsKeyId, `${b.slug} ${id}`).toEqual(key);
       const [, keyResource] = resourcesOfType(b.template, 'AWS::KMS::Key')[0]!;
       expect(keyResource.Properties.EnableKeyRotation).toBe(true);
+      // CloudWatch Logs may use the key for exactly this stack's log groups.
+      const logsStatement = keyResource.Properties.KeyPolicy.Statement.find((s: any) => /^logs\./.test(s.Principal?.Service));
+      const allowed = asList(logsStatement.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']).map((a) => asText(a, b.template));
+      const names = logGroups.map(([, g]) => asText(g.Properties.LogGroupName, b.template));
+      expect(allowed.map((a) => a.replace(/^arn:<AWS::Partition>:logs:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):log-group:/, '')).sort(), b.slug).toEqual(names.sort());
+    }
+  });
+
+  it('has no circular references (CloudFormation would refuse the stack)', () => {
+    for (const b of builds) {
+      const deps = new Map<string, Set<string>>();
+      const collect = (v: unknown, out: Set<string>): void => {
+        if (Array.isArray(v)) v.forEach((x) => collect(x, out));
+        else if (v && typeof v === 'object') {
+          const o = v as Record<string, any>;
+          if (typeof o.Ref === 'string' && o.Ref in b.template.Resources) out.add(o.Ref);
+          if (Array.isArray(o['Fn::GetAtt']) && o['Fn::GetAtt'][0] in b.template.Resources) out.add(o['Fn::GetAtt'][0]);
+          Object.values(o).forEach((x) => collect(x, out));
+        }
+      };
+      for (const [id, r] of Object.entries<any>(b.template.Resources)) {
+        const out = new Set<string>(asList<string>(r.DependsOn));
+        collect(r.Properties, out);
+        deps.set(id, out);
+      }
+      const done = new Set<string>();
+      const visiting: string[] = [];
+      const visit = (id: string): void => {
+        if (done.has(id)) return;
+        expect(visiting.includes(id), `${b.slug}: ${[...visiting.slice(visiting.indexOf(id)), id].join(' -> ')}`).toBe(false);
+        visiting.push(id);
+        for (const d of deps.get(id) ?? []) visit(d);
+        visiting.pop();
+        done.add(id);
+      };
+      for (const id of deps.keys()) visit(id);
+      expect(done.size).toBe(deps.size);
     }
   });
 
