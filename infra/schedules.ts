@@ -18,6 +18,8 @@ interface ScheduleDefinition {
   readonly expression: (area: AreaSettings) => scheduler.ScheduleExpression;
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
+  /** Lambda's own retries of a run that failed (0–2), on top of the schedule's. */
+  readonly functionRetryAttempts: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export const schedules = [
     // A missed minute is caught up by the next one: no retries that would overlap runs.
     retryAttempts: 0,
     maxEventAge: Duration.minutes(1),
+    functionRetryAttempts: 0,
   },
   {
     id: 'DailyDigestSchedule',
@@ -45,6 +48,7 @@ export const schedules = [
     // Retrying is safe: the digest's ids make a repeat the same day a no-op.
     retryAttempts: 2,
     maxEventAge: Duration.hours(2),
+    functionRetryAttempts: 2,
   },
 ] as const satisfies readonly ScheduleDefinition[];
 
@@ -101,6 +105,7 @@ export function createSchedules(
     });
     // The queue is encrypted with the area key: sending needs a data key.
     props.key.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    props.functions[s.function].configureAsyncInvoke({ retryAttempts: s.functionRetryAttempts, maxEventAge: s.maxEventAge });
     new scheduler.Schedule(scope, s.id, {
       scheduleName: name,
       description: s.description,

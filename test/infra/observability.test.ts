@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/functions.ts';
 import { loadArea, registerArea } from '../../areas/index.ts';
 import { functionCatalogue } from '../../functions/catalogue.ts';
 import { metricCatalogue, metricFamilies, metricNamespace, metricServiceName } from '../../functions/shared/metric-catalogue.ts';
@@ -96,6 +99,11 @@ describe('observability, all 15 areas', () => {
         const schedule = schedules.find(([, s]) => s.Properties.Target.Arn['Fn::GetAtt'][0] === fnId)![1];
         expect(schedule.Properties.Target.DeadLetterConfig.Arn, `${b.slug} ${fn}`).toEqual({ 'Fn::GetAtt': [queueRef, 'Arn'] });
       }
+      // Lambda's own retries follow the schedule's: the notifier's next run is the retry.
+      const invokeConfigs = resourcesOfType(b.template, 'AWS::Lambda::EventInvokeConfig');
+      const notifierId = functions.find(([, f]) => f.Properties.FunctionName.endsWith('-notifier'))![0];
+      const notifierConfig = invokeConfigs.find(([, c]) => JSON.stringify(c.Properties.FunctionName).includes(notifierId));
+      expect(notifierConfig?.[1].Properties.MaximumRetryAttempts, b.slug).toBe(0);
       // No other function is invoked asynchronously, so none other has a dead-letter queue.
       expect(functions.filter(([, f]) => f.Properties.DeadLetterConfig)).toHaveLength(scheduledFunctions.length);
     }
@@ -124,5 +132,15 @@ describe('observability, all 15 areas', () => {
     const rows = runbookRows();
     expect(rows.map((r) => r.alarm)).toEqual(alarmCatalogue.map((a) => `WorkWell-<slug>-${a.name}`));
     for (const r of rows) expect(r.meaning.length + r.firstStep.length).toBeGreaterThan(80);
+  });
+
+  it("has every alarm in the README's runbook, with its meaning and first step", () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    for (const r of runbookRows()) {
+      const line = readme.split('\n').find((l) => l.startsWith(`| \`${r.alarm}\``));
+      expect(line, r.alarm).toBeDefined();
+      expect(line).toContain(r.meaning);
+      expect(line).toContain(r.firstStep);
+    }
   });
 });
