@@ -5,7 +5,7 @@ import { completeTask } from '../../functions/shared/task-completion.ts';
 import type { TaskType } from '../../workflows/states.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { type LocalProvider, startLocalProvider } from './provider.ts';
-import { startTestRuntime, type TestRuntime } from './runtime.ts';
+import { startTestRuntime, type TestRuntime, type TestRuntimeOptions } from './runtime.ts';
 
 /**
  * Journey tests run a registered copy of South Yorkshire whose webhook services point at a
@@ -89,6 +89,19 @@ export class JourneyDriver {
     return done;
   }
 
+  /** Completes the live task through the coach API as its assignee (or `staffId`): the answer as the coach's front end gets it. */
+  async completeOverApi(referralId: string, type: TaskType, result: unknown, staffId?: string): Promise<Response> {
+    const task = await this.liveTask(referralId, type);
+    if (!task) throw new Error(`no live ${type} task for the referral`);
+    const res = await fetch(`${this.rt.gatewayUrl}/v1/tasks/${task.taskId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.rt.staffAuth(staffId ?? task.assignee!) },
+      body: JSON.stringify(result),
+    });
+    await this.rt.engine.idle();
+    return res;
+  }
+
   async status(referralId: string) {
     return (await getReferral(referralId))?.status;
   }
@@ -110,10 +123,11 @@ export interface JourneyTestbed {
 export async function startJourneyTestbed(
   slug: string,
   changes: Parameters<typeof registerJourneyArea>[2] = {},
+  runtime: TestRuntimeOptions = {},
 ): Promise<JourneyTestbed> {
   const provider = await startLocalProvider();
   const area = registerJourneyArea(slug, provider.baseUrl, changes);
-  const rt = await startTestRuntime(area.slug);
+  const rt = await startTestRuntime(area.slug, runtime);
   return {
     provider,
     area,

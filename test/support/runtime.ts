@@ -32,6 +32,8 @@ export interface TestRuntimeOptions {
   readonly dataDir?: string;
   readonly dynamoDbPort?: number;
   readonly stepFunctionsPort?: number;
+  /** The runtime's own lines (journey steps, scheduler), as `npm start` prints them. */
+  readonly log?: (line: string) => void;
 }
 
 export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestRuntimeOptions = {}): Promise<TestRuntime> {
