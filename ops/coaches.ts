@@ -14,9 +14,8 @@
  *
  * The area file's coaches are the starting data; changes made here are kept.
  */
-import { parseArgs } from 'node:util';
 import { listCoaches, putCoach, seedCoaches, updateCoach } from '../functions/shared/coach-store.ts';
-import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
 const commands = ['add', 'update', 'list', 'seed'] as const;
 
@@ -38,35 +37,20 @@ const whole = (value: string | undefined, flag: string) => {
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      area: { type: 'string' },
-      endpoint: { type: 'string' },
-      'sfn-endpoint': { type: 'string' },
-      table: { type: 'string' },
-      id: { type: 'string' },
-      coach: { type: 'string' },
-      name: { type: 'string' },
-      email: { type: 'string' },
-      'team-lead': { type: 'string' },
-      'max-caseload': { type: 'string' },
-      available: { type: 'string' },
-      specialisms: { type: 'string' },
-      localities: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const parsed = parseCommand(argv, commands, usage(), {
+    id: { type: 'string' },
+    coach: { type: 'string' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    'team-lead': { type: 'string' },
+    'max-caseload': { type: 'string' },
+    available: { type: 'string' },
+    specialisms: { type: 'string' },
+    localities: { type: 'string' },
   });
-  if (values.help) {
-    console.log(usage());
-    return 0;
-  }
-  const command = positionals[0];
-  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
-    throw new UsageError(`Unknown or missing command.\n${usage()}`);
-  }
-  const area = connectToArea({ ...values, sfnEndpoint: values['sfn-endpoint'] }, usage());
+  if (!parsed) return 0;
+  const { command, values } = parsed;
+  const area = connectToArea(parsed.connection, usage());
   const leads = new Set(area.teamLeads.map((t) => t.id));
   const teamLead = values['team-lead'];
   if (teamLead !== undefined && !leads.has(teamLead)) {

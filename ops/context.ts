@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { areaSlugs, loadArea } from '../areas/index.ts';
@@ -66,6 +67,43 @@ export async function connectToJourneys(area: AreaSettings, explicitArn?: string
     nextToken = page.nextToken;
   } while (nextToken);
   throw new UsageError(`No state machine named ${name} here: check the AWS profile and region, or pass --state-machine-arn.`);
+}
+
+/** Options every command takes: which area, and where its data is (see AreaConnection). */
+const connectionOptions = {
+  area: { type: 'string' },
+  endpoint: { type: 'string' },
+  'sfn-endpoint': { type: 'string' },
+  table: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+/**
+ * Parses `<command> --area <slug> [options]`: the connection options plus the command's own.
+ * Undefined after printing the usage for --help; a UsageError for a missing or unknown command.
+ */
+export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>(
+  argv: readonly string[],
+  commands: readonly C[],
+  usage: string,
+  options: O,
+) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { ...connectionOptions, ...options },
+  });
+  // The connection options' types, which the generic spread above leaves unresolved here.
+  const common = values as { readonly help?: boolean; readonly 'sfn-endpoint'?: string } & AreaConnection;
+  if (common.help) {
+    console.log(usage);
+    return undefined;
+  }
+  const command = positionals[0];
+  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
+    throw new UsageError(`Unknown or missing command.\n${usage}`);
+  }
+  return { command: command as C, values, connection: { ...common, sfnEndpoint: common['sfn-endpoint'] } as AreaConnection };
 }
 
 /** A message for the operator: usage and validation problems plainly, anything else by name. */

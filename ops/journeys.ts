@@ -12,11 +12,10 @@
  *   close --referral <id> --reason <code> ends the journey for good (tasks cancelled, waitlist
  *                                         place and caseload released, retention applied)
  */
-import { parseArgs } from 'node:util';
 import { operatorCloseReasons } from '../functions/domain/journey-repair.ts';
 import { listNeedsAttention, redriveJourney } from '../functions/shared/journey-repair.ts';
 import { closeByOperator } from '../functions/shared/withdrawal.ts';
-import { connectToArea, connectToJourneys, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { connectToArea, connectToJourneys, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
 const commands = ['needs-attention', 'redrive', 'close'] as const;
 
@@ -30,29 +29,14 @@ function usage(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      area: { type: 'string' },
-      endpoint: { type: 'string' },
-      'sfn-endpoint': { type: 'string' },
-      'state-machine-arn': { type: 'string' },
-      table: { type: 'string' },
-      referral: { type: 'string' },
-      reason: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const parsed = parseCommand(argv, commands, usage(), {
+    'state-machine-arn': { type: 'string' },
+    referral: { type: 'string' },
+    reason: { type: 'string' },
   });
-  if (values.help) {
-    console.log(usage());
-    return 0;
-  }
-  const command = positionals[0];
-  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
-    throw new UsageError(`Unknown or missing command.\n${usage()}`);
-  }
-  const area = connectToArea({ ...values, sfnEndpoint: values['sfn-endpoint'] }, usage());
+  if (!parsed) return 0;
+  const { command, values } = parsed;
+  const area = connectToArea(parsed.connection, usage());
 
   if (command === 'needs-attention') {
     const journeys = await listNeedsAttention();

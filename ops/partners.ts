@@ -23,7 +23,6 @@
  * The AWS API Gateway caches authorizer answers for 5 minutes: a revocation or suspension takes
  * up to that long to apply to a partner's requests in AWS (at once locally).
  */
-import { parseArgs } from 'node:util';
 import { organisationTypes } from '../functions/domain/credentials.ts';
 import {
   issueCredential,
@@ -35,7 +34,7 @@ import {
   suspendPartner,
   type IssuedCredential,
 } from '../functions/shared/partner-store.ts';
-import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
 export { UsageError };
 
@@ -68,32 +67,18 @@ function printCredential(issued: IssuedCredential, rotation: boolean): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      area: { type: 'string' },
-      endpoint: { type: 'string' },
-      table: { type: 'string' },
-      name: { type: 'string' },
-      type: { type: 'string' },
-      ods: { type: 'string' },
-      id: { type: 'string' },
-      partner: { type: 'string' },
-      credential: { type: 'string' },
-      'no-credential': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const parsed = parseCommand(argv, commands, usage(), {
+    name: { type: 'string' },
+    type: { type: 'string' },
+    ods: { type: 'string' },
+    id: { type: 'string' },
+    partner: { type: 'string' },
+    credential: { type: 'string' },
+    'no-credential': { type: 'boolean', default: false },
   });
-  if (values.help) {
-    console.log(usage());
-    return 0;
-  }
-  const command = positionals[0] as Command | undefined;
-  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
-    throw new UsageError(`Unknown or missing command.\n${usage()}`);
-  }
-  const area = connectToArea(values, usage());
+  if (!parsed) return 0;
+  const { command, values } = parsed;
+  const area = connectToArea(parsed.connection, usage());
 
   const partnerId = (): string => {
     if (!values.partner) throw new UsageError(`--partner is required for ${command}.`);

@@ -16,10 +16,9 @@
  * a log. Messages on standard error name counts and ids, never details.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseCorrections, RectificationInvalid, rectifiableFields, SubjectQuery } from '../functions/domain/subject-access.ts';
 import { rectifyReferral, subjectAccessExport } from '../functions/shared/subject-access-store.ts';
-import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
 const commands = ['export', 'rectify'] as const;
 
@@ -34,32 +33,18 @@ function usage(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      area: { type: 'string' },
-      endpoint: { type: 'string' },
-      table: { type: 'string' },
-      'nhs-number': { type: 'string' },
-      name: { type: 'string' },
-      'date-of-birth': { type: 'string' },
-      postcode: { type: 'string' },
-      out: { type: 'string' },
-      referral: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const parsed = parseCommand(argv, commands, usage(), {
+    'nhs-number': { type: 'string' },
+    name: { type: 'string' },
+    'date-of-birth': { type: 'string' },
+    postcode: { type: 'string' },
+    out: { type: 'string' },
+    referral: { type: 'string' },
+    set: { type: 'string', multiple: true },
   });
-  if (values.help) {
-    console.log(usage());
-    return 0;
-  }
-  const command = positionals[0];
-  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
-    throw new UsageError(`Unknown or missing command.\n${usage()}`);
-  }
-  const area = connectToArea(values, usage());
+  if (!parsed) return 0;
+  const { command, values } = parsed;
+  const area = connectToArea(parsed.connection, usage());
 
   if (command === 'export') {
     const byNumber = values['nhs-number'] !== undefined;
