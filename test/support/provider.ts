@@ -20,6 +20,10 @@ export interface LocalProvider {
   readonly received: ReceivedReferral[];
   /** Answers with 500 for the next `n` requests. */
   failNext(n: number): void;
+  /** Never answers the next `n` requests (the caller's time-out ends them). */
+  stallNext(n: number): void;
+  /** Requests that got a 500 or no answer. */
+  readonly refused: { failed: number; stalled: number };
   stop(): Promise<void>;
 }
 
@@ -34,10 +38,18 @@ function read(req: IncomingMessage): Promise<string> {
 export async function startLocalProvider(): Promise<LocalProvider> {
   const received: ReceivedReferral[] = [];
   let failures = 0;
+  let stalls = 0;
+  const refused = { failed: 0, stalled: 0 };
   const server: Server = createServer(async (req, res) => {
     const text = await read(req);
+    if (stalls > 0) {
+      stalls--;
+      refused.stalled++;
+      return;
+    }
     if (failures > 0) {
       failures--;
+      refused.failed++;
       res.writeHead(500).end();
       return;
     }
@@ -49,8 +61,12 @@ export async function startLocalProvider(): Promise<LocalProvider> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     received,
+    refused,
     failNext: (n) => {
       failures = n;
+    },
+    stallNext: (n) => {
+      stalls = n;
     },
     stop: () =>
       new Promise<void>((resolve) => {
