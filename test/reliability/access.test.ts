@@ -3,14 +3,14 @@ import { type ApiRoute, apiRoutes } from '../../functions/api-routes.ts';
 import { getOnwardReferral } from '../../functions/shared/onward-referral-store.ts';
 import { issueCredential, revokeCredential, suspendPartner } from '../../functions/shared/partner-store.ts';
 import { getReferral, listTasks } from '../../functions/shared/referral-store.ts';
-import { gpBundle } from '../fhir/support.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { registerTestPartners } from '../support/partners.ts';
+import { validRequest } from '../support/route-requests.ts';
 
 /**
  * Access: every route of the partner, coach and provider APIs (functions/api-routes.ts, so a new
- * route is tried too, and fails here until it has a request below) is sent a request that would
+ * route is tried too, and fails here until test/support/route-requests.ts has a request for it) is sent a request that would
  * succeed with the right credential, with each wrong one instead: none, revoked, suspended,
  * another area's, tampered, another kind's (a coach's JWT on a partner route and so on), another
  * partner's, another coach's, an expired, forged or foreign JWT. Each is refused with the status
@@ -57,35 +57,6 @@ afterAll(async () => {
   await tb?.stop();
 });
 
-/** A request each route would accept from the right caller. */
-function requestFor(route: ApiRoute): { path: string; body?: unknown; headers?: Headers } {
-  const key = `${route.method} ${route.path}`;
-  const onwardPath = () => route.path.replace('{onwardReferralId}', onward[0]!.id);
-  switch (key) {
-    case 'POST /v1/referrals':
-      return { path: route.path, body: referralForNewPerson() };
-    case 'GET /v1/referrals/{referralId}':
-    case 'POST /v1/referrals/{referralId}/cancel':
-      return { path: route.path.replace('{referralId}', referralId) };
-    case 'POST /v1/fhir/ServiceRequest':
-      return { path: route.path, body: gpBundle(), headers: { 'content-type': 'application/fhir+json' } };
-    case 'GET /v1/tasks':
-      return { path: route.path };
-    case 'GET /v1/tasks/{taskId}':
-      return { path: route.path.replace('{taskId}', taskId) };
-    case 'POST /v1/tasks/{taskId}/complete':
-      return { path: route.path.replace('{taskId}', taskId), body: results.firstContact('engaged') };
-    case 'POST /v1/caseload/{referralId}/withdraw':
-      return { path: route.path.replace('{referralId}', referralId), body: { reason: 'other' } };
-    case 'POST /v1/caseload/{referralId}/reassign':
-      return { path: route.path.replace('{referralId}', referralId), body: { coachId: otherCoach } };
-    case 'POST /v1/onward-referrals/{onwardReferralId}/status':
-      return { path: onwardPath(), body: { status: 'accepted' } };
-    default:
-      throw new Error(`no request for ${key} in test/reliability/access.test.ts: add one, with the refusals it must give`);
-  }
-}
-
 interface Attempt {
   readonly route: string;
   readonly who: string;
@@ -95,7 +66,7 @@ interface Attempt {
 }
 
 async function attempt(route: ApiRoute, who: string, credential: Headers, expected: number): Promise<Attempt> {
-  const req = requestFor(route);
+  const req = validRequest(route, { referralId, taskId, onwardReferralId: onward[0]!.id, otherCoach });
   const res = await fetch(`${tb.rt.gatewayUrl}${req.path}`, {
     method: route.method,
     headers: { ...(req.body === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers, ...credential },
