@@ -15,6 +15,11 @@ export interface ApiRoute {
    * themselves (a provider's key) or need none.
    */
   readonly auth: 'partner' | 'coach' | 'public';
+  /**
+   * A web page (HTML for people, not part of the partner API's OpenAPI document). Pages are
+   * `public` to API Gateway: they check their own session cookie (functions/web/session.ts).
+   */
+  readonly page?: true;
 }
 
 export const apiRoutes = [
@@ -32,7 +37,22 @@ export const apiRoutes = [
   { method: 'POST', path: '/v1/caseload/{referralId}/reassign', function: 'caseload-change', auth: 'coach' },
   // Local service providers answer onward referrals here, with the key sent in the referral.
   { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status', auth: 'public' },
+  // Web pages: the self-referral form, the coach workspace and the GOV.UK Frontend assets they use.
+  { method: 'GET', path: '/self-referral', function: 'web-self-referral', auth: 'public', page: true },
+  { method: 'GET', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
+  { method: 'POST', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
+  { method: 'GET', path: '/coach', function: 'web-coach', auth: 'public', page: true },
+  { method: 'GET', path: '/coach/{page}', function: 'web-coach', auth: 'public', page: true },
+  { method: 'POST', path: '/coach/{page}', function: 'web-coach', auth: 'public', page: true },
+  { method: 'GET', path: '/coach/tasks/{taskId}', function: 'web-coach', auth: 'public', page: true },
+  { method: 'POST', path: '/coach/tasks/{taskId}', function: 'web-coach', auth: 'public', page: true },
+  { method: 'GET', path: '/coach/referrals/{referralId}', function: 'web-coach', auth: 'public', page: true },
+  { method: 'GET', path: '/assets/{proxy+}', function: 'web-assets', auth: 'public', page: true },
 ] as const satisfies readonly ApiRoute[];
+
+/** The routes of the partner and coach APIs (the OpenAPI document), without the web pages. */
+export type JsonApiRoute = Exclude<(typeof apiRoutes)[number], { readonly page: true }>;
+export const jsonApiRoutes = apiRoutes.filter((route): route is JsonApiRoute => !('page' in route));
 
 /** The function API Gateway (and the local gateway) asks before any `partner` route. */
 export const partnerAuthorizer = 'partner-authorizer' satisfies FunctionName;

@@ -209,6 +209,38 @@ export const functionCatalogue = [
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
   },
+  {
+    name: 'web-self-referral',
+    entry: 'functions/handlers/web-self-referral.ts',
+    description: 'Serves the self-referral form and sends a completed referral through intake',
+    ...common,
+    tables: [
+      { table: journeysTable, access: 'readWrite' },
+      { table: idempotencyTable, access: 'readWrite' },
+    ],
+    stateMachine: ['start'],
+    // The web session key is derived from the provider key secret (functions/web/seal.ts).
+    settings: ['publicApiUrl', 'providerKeySecret'],
+  },
+  {
+    name: 'web-coach',
+    entry: 'functions/handlers/web-coach.ts',
+    description: "Serves the coach workspace: tasks, task forms, referral timelines, waitlist and team",
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    // Completing a task sends the journey its answer.
+    stateMachine: ['respond'],
+    settings: ['publicApiUrl', 'providerKeySecret', 'coachIdentity', 'coachSignIn'],
+  },
+  {
+    name: 'web-assets',
+    entry: 'functions/handlers/web-assets.ts',
+    description: "Serves GOV.UK Frontend's stylesheet, script, fonts and images for the web pages",
+    ...common,
+    tables: [],
+    stateMachine: [],
+    settings: ['publicApiUrl'],
+  },
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof functionCatalogue)[number]['name'];
@@ -241,9 +273,15 @@ export interface EnvironmentInputs {
   readonly coachIdentity?: { readonly issuer: string; readonly jwksUri: string; readonly audience: string };
   /** How notifications go out: sender address and the link base put in messages. */
   readonly mail?: { readonly from: string; readonly channel: 'ses' | 'notify'; readonly linkBaseUrl: string };
+  /**
+   * How staff sign in to the coach workspace: `demo` (local only: choose a demo coach) or the
+   * identity provider's hosted sign-in page (Cognito hosted UI: its domain and app client id).
+   * Optional: without it the workspace says sign-in is not set up.
+   */
+  readonly coachSignIn?: { readonly mode: 'demo' } | { readonly mode: 'hosted-ui'; readonly domain: string; readonly clientId: string };
 }
 
-export type Setting = 'publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit' | 'coachIdentity' | 'mail';
+export type Setting = 'publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit' | 'coachIdentity' | 'mail' | 'coachSignIn';
 
 /** Environment of a function, built the same way in AWS and locally. */
 export function functionEnvironment(
@@ -282,6 +320,14 @@ export function functionEnvironment(
       MAIL_CHANNEL: inputs.mail?.channel,
       MAIL_LINK_BASE_URL: inputs.mail?.linkBaseUrl,
     }),
+    // Optional (see EnvironmentInputs): nothing set means no way to sign in yet.
+    coachSignIn: () => {
+      const signIn = inputs.coachSignIn;
+      if (!signIn) return {};
+      return signIn.mode === 'demo'
+        ? { COACH_SIGN_IN: 'demo' }
+        : { COACH_SIGN_IN: 'hosted-ui', COACH_HOSTED_UI_DOMAIN: signIn.domain, COACH_HOSTED_UI_CLIENT_ID: signIn.clientId };
+    },
   };
   for (const setting of def.settings ?? []) {
     for (const [name, value] of Object.entries(settings[setting]())) {

@@ -35,9 +35,10 @@ function matchRoute(
   const allowed: string[] = [];
   for (const route of apiRoutes as readonly ApiRoute[]) {
     const names: string[] = [];
-    const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    // {name} is one path segment; {name+} (API Gateway's greedy parameter) the rest of the path.
+    const pattern = route.path.replace(/\{(\w+)(\+?)\}/g, (_, name: string, greedy: string) => {
       names.push(name);
-      return '([^/]+)';
+      return greedy ? '(.+)' : '([^/]+)';
     });
     const match = new RegExp(`^${pattern}$`).exec(path);
     if (!match) continue;

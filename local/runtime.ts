@@ -237,6 +237,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       publicApiUrl: gatewayUrl,
       providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
       coachIdentity: { issuer: coachIssuer.issuer, jwksUri: coachIssuer.jwksUri, audience: coachIssuer.audience },
+      // Locally the coach workspace signs in by choosing a demo coach (no identity provider).
+      coachSignIn: { mode: 'demo' as const },
       // Links in e-mails lead to the coach task routes on the local gateway.
       mail: { ...notificationSettings(area), channel: 'ses' as const, linkBaseUrl: `${gatewayUrl}/v1` },
       // PARTNER_RATE_LIMIT_PER_MINUTE=<n> npm start sets the limit locally (default 120).

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { journeyStages } from './stages.ts';
-import { apiRoutes } from '../api-routes.ts';
+import { jsonApiRoutes, type JsonApiRoute } from '../api-routes.ts';
 import { ProviderStatusBody } from './onward-referral.ts';
 import {
   FHIR_JSON,
@@ -400,7 +400,7 @@ const trace = {
 
 // --- Operations -----------------------------------------------------------------------------
 
-type Route = (typeof apiRoutes)[number];
+type Route = JsonApiRoute;
 type RouteKey = Route extends infer R ? (R extends { method: infer M extends string; path: infer P extends string } ? `${M} ${P}` : never) : never;
 
 interface Operation {
@@ -715,7 +715,7 @@ const operations: Record<RouteKey, Operation> = {
 /** The OpenAPI 3.1 document of the partner API. */
 export function openApiDocument(): Json {
   const paths: Record<string, Record<string, Json>> = {};
-  for (const route of apiRoutes) {
+  for (const route of jsonApiRoutes) {
     const key = `${route.method} ${route.path}` as RouteKey;
     const { security, ...operation } = operations[key];
     const pathItem = (paths[route.path] ??= {});

@@ -1,24 +1,17 @@
 import middy from '@middy/core';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { dynamo } from '../shared/aws-clients.ts';
-import { listCoaches, type StoredCoach } from '../shared/coach-store.ts';
 import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { fieldErrors, problem, problems } from '../shared/problem.ts';
 import {
   findTaskById,
   getReferral,
-  keys,
   queryPartition,
-  table,
-  toTask,
-  type HumanTask,
   type StoredReferral,
 } from '../shared/referral-store.ts';
 import { mayHandleTask, type Staff, staffOf } from '../shared/staff.ts';
-import { journeysTable } from '../shared/tables.ts';
+import { defaultScope, listStaffTasks, taskSummary } from '../shared/task-list.ts';
 
 /**
  * GET /v1/tasks: the caller's open and overdue tasks, by due date, paged (limit, opaque cursor).
@@ -31,7 +24,6 @@ import { journeysTable } from '../shared/tables.ts';
  * assignee's team lead (a review: any team lead of the area); anyone else gets 404, as for an
  * unknown id. Nothing of the referral is logged: ids and codes only.
  */
-const gsi = journeysTable.indexes[0].indexName;
 const TaskId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const ListQuery = z.strictObject({
   scope: z.enum(['mine', 'team']).optional(),
@@ -54,51 +46,6 @@ function decodeCursor(cursor: string): string | undefined {
   }
 }
 
-interface IndexedTask {
-  readonly sortKey: string;
-  readonly task: HumanTask;
-}
-
-/** Up to `want` tasks of one status partition after `after` whose assignee is in `assignees`. */
-async function tasksAfter(status: 'open' | 'overdue', after: string | undefined, assignees: ReadonlySet<string>, want: number) {
-  const found: IndexedTask[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: gsi,
-        KeyConditionExpression: after ? 'gsi1pk = :pk AND gsi1sk > :after' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.tasksByStatus(status), ...(after ? { ':after': after } : {}) },
-        ExclusiveStartKey: startKey,
-        Limit: 200,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const task = toTask(item);
-      if (task.assignee && assignees.has(task.assignee)) found.push({ sortKey: String(item.gsi1sk), task });
-      if (found.length >= want) return found;
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return found;
-}
-
-function taskSummary(task: HumanTask, now: number, onLeave: ReadonlySet<string>) {
-  return {
-    taskId: task.taskId,
-    referralId: task.referralId,
-    type: task.type,
-    status: task.status,
-    attempt: task.attempt,
-    dueAt: task.dueAt,
-    openedAt: task.openedAt,
-    assignee: task.assignee,
-    overdue: task.status === 'overdue' || Date.parse(task.dueAt) < now,
-    ...(task.assignee && onLeave.has(task.assignee) ? { assigneeOnLeave: true } : {}),
-  };
-}
-
 async function listTasksFor(staff: Staff, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const query = ListQuery.safeParse(event.queryStringParameters ?? {});
   if (!query.success) return problem(400, 'Bad Request', 'The query parameters are not valid.', fieldErrors(query.error));
@@ -106,32 +53,15 @@ async function listTasksFor(staff: Staff, event: APIGatewayProxyEvent): Promise<
   if (query.data.cursor !== undefined && !after) {
     return problem(400, 'Bad Request', 'The cursor is not one this API gave.', [{ pointer: '/cursor', detail: 'is not valid' }]);
   }
-  const scope = query.data.scope ?? (staff.role === 'team_lead' ? 'team' : 'mine');
+  const scope = query.data.scope ?? defaultScope(staff);
   if (scope === 'team' && staff.role !== 'team_lead') return problem(403, 'Forbidden', 'Only a team lead has a team scope.');
 
-  const assignees = new Set([staff.staffId]);
-  const onLeave = new Set<string>();
-  if (staff.role === 'team_lead') {
-    const team: StoredCoach[] = (await listCoaches()).filter((c) => c.teamLeadId === staff.staffId);
-    for (const coach of team) {
-      if (!coach.available) onLeave.add(coach.coachId);
-      if (scope === 'team' || !coach.available) assignees.add(coach.coachId);
-    }
-  }
-  const { limit } = query.data;
-  const [open, overdue] = await Promise.all([
-    tasksAfter('open', after, assignees, limit + 1),
-    tasksAfter('overdue', after, assignees, limit + 1),
-  ]);
-  const merged = [...open, ...overdue].sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-  const pageItems = merged.slice(0, limit);
-  const more = merged.length > limit;
-  const now = Date.now();
+  const page = await listStaffTasks(staff, { scope, limit: query.data.limit, after });
   logSafe('info', 'tasks listed', { code: scope, httpStatus: 200 });
   return json(200, {
     scope,
-    tasks: pageItems.map(({ task }) => taskSummary(task, now, onLeave)),
-    ...(more && pageItems.length ? { nextCursor: encodeCursor(pageItems[pageItems.length - 1]!.sortKey) } : {}),
+    tasks: page.tasks,
+    ...(page.lastSortKey ? { nextCursor: encodeCursor(page.lastSortKey) } : {}),
   });
 }
 

@@ -3,7 +3,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 // ajv comes with asl-validator (a dev dependency); it checks the examples against the generated schemas.
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/api-routes.ts';
+import { jsonApiRoutes as apiRoutes } from '../../functions/api-routes.ts';
 import { parseFhirReferral } from '../../functions/domain/fhir.ts';
 import {
   exampleFhirServiceRequest,

@@ -1,0 +1,190 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { triage } from '../domain/triage.ts';
+import { acceptReferral } from '../shared/intake-service.ts';
+import { logSafe, observed } from '../shared/observability.ts';
+import { currentArea, dateInTimeZone } from '../shared/workflow.ts';
+import { validCsrf, csrfToken, CSRF_FIELD } from '../web/csrf.ts';
+import { webErrors } from '../web/errors.ts';
+import { field, htmlPage, readForm, redirect } from '../web/http.ts';
+import { withinLimit, webRateLimits } from '../web/rate-limit.ts';
+import { clearSessionCookie, newSession, readSession, type Session, sessionCookie, sessionKey, type SessionSpec } from '../web/session.ts';
+import { type Answers, SelfReferralSession } from '../web/self-referral/answers.ts';
+import {
+  CHECK_ANSWERS,
+  CONFIRMATION,
+  eligibilitySoFar,
+  isReachable,
+  nextPage,
+  NOT_ELIGIBLE,
+  referralFrom,
+  selfReferralPartner,
+  signpostsOf,
+} from '../web/self-referral/flow.ts';
+import {
+  checkAnswersPage,
+  confirmationPage,
+  HONEYPOT_FIELD,
+  notEligiblePage,
+  pagePath,
+  problemPage,
+  questionPage,
+  SELF_REFERRAL_PATH,
+  startPage,
+  timedOutPage,
+} from '../web/self-referral/pages.ts';
+import { questionBySlug, type QuestionContext } from '../web/self-referral/questions.ts';
+import { canonicalHash } from './intake.ts';
+
+/**
+ * The self-referral form (GET and POST /self-referral/{page}): one question per page,
+ * eligibility first, check your answers, confirmation with a reference. Answers live in the
+ * person's encrypted form session until sent; sending goes through acceptReferral, the same
+ * intake path (idempotency, one journey per person, journey start) as partners' referrals,
+ * with source `self` and the area's self-referral service as the partner. Nothing of the
+ * answers is logged: page names and codes only.
+ */
+const FORM_IDLE_MS = 60 * 60_000;
+const FORM_MAX_AGE_MS = 24 * 3600_000;
+
+export const selfReferralSession: SessionSpec<SelfReferralSession> = {
+  cookie: 'workwell_self_referral',
+  data: SelfReferralSession,
+  idleMs: FORM_IDLE_MS,
+  maxAgeMs: FORM_MAX_AGE_MS,
+};
+
+type FormSession = Session<SelfReferralSession>;
+
+function context(): QuestionContext {
+  const area = currentArea();
+  return { area, today: dateInTimeZone(new Date(), area.timeZone) };
+}
+
+function keep(session: FormSession, data: SelfReferralSession = session.data): string {
+  return sessionCookie(selfReferralSession, { ...session, data });
+}
+
+function show(statusCode: number, body: Parameters<typeof htmlPage>[1], session?: FormSession): APIGatewayProxyResult {
+  return htmlPage(statusCode, body, session ? [keep(session)] : []);
+}
+
+async function showPage(slug: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const ctx = context();
+  const { area } = ctx;
+  const read = readSession(selfReferralSession, event);
+  if (read.state === 'expired') return htmlPage(200, timedOutPage(area), [clearSessionCookie(selfReferralSession)]);
+  const session = read.state === 'active' ? read.session : newSession<SelfReferralSession>({ answers: {} });
+  const { answers, reference } = session.data;
+  const csrf = csrfToken(session.id, sessionKey());
+
+  if (slug === CONFIRMATION) {
+    if (!reference) return redirect(SELF_REFERRAL_PATH);
+    return show(200, confirmationPage(area, reference, signpostsOf(area, session.data.signposting ?? [])), session);
+  }
+  if (reference) return redirect(pagePath(CONFIRMATION), [keep(session)]);
+  if (slug === NOT_ELIGIBLE) {
+    const decision = eligibilitySoFar(answers, area, ctx.today);
+    if (decision.outcome !== 'not_eligible') return redirect(pagePath(nextPage(answers)), [keep(session)]);
+    return show(200, notEligiblePage(area, decision.signposting, pagePath('postcode')), session);
+  }
+  if (slug === CHECK_ANSWERS) {
+    if (!isReachable(CHECK_ANSWERS, answers)) return redirect(pagePath(nextPage(answers)), [keep(session)]);
+    return show(200, checkAnswersPage(area, answers, csrf), session);
+  }
+  const question = questionBySlug(slug);
+  if (!question) return show(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
+  if (!isReachable(slug, answers)) return redirect(pagePath(nextPage(answers)), [keep(session)]);
+  return show(200, questionPage(area, question, answers, [], csrf, ctx), session);
+}
+
+async function submitReferral(session: FormSession, event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
+  const ctx = context();
+  const { area } = ctx;
+  const built = referralFrom(session.data.answers, area);
+  if (!built.ok) return redirect(pagePath(nextPage(session.data.answers)), [keep(session)]);
+  const limited = await withinLimit(event, webRateLimits.selfReferralSubmissions);
+  if (!limited.allowed) return tooMany(area, limited.retryAfterSeconds);
+  const outcome = await acceptReferral({
+    referral: built.referral,
+    partner: { partnerId: selfReferralPartner(area).id },
+    // One form session sends one referral: a double click or a resend replays the first answer.
+    idempotencyKey: `self-referral-${session.id}`,
+    bodyHash: canonicalHash(built.referral),
+    context: lambdaContext,
+  });
+  if (outcome.httpStatus !== 202) {
+    logSafe('warn', 'self-referral not accepted', { httpStatus: outcome.httpStatus });
+    return show(503, problemPage(area, 'Sorry, there is a problem with the service', 'Your referral has not been sent. Go back and try again in a few minutes.'), session);
+  }
+  const decision = triage(built.referral, area, ctx.today);
+  logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: decision.outcome });
+  // The answers are dropped from the browser: only the reference is kept, for the confirmation page.
+  const sent: SelfReferralSession = {
+    answers: {},
+    reference: outcome.referralId,
+    ...(decision.outcome === 'not_eligible' ? { signposting: decision.signposting.map((s) => s.id) } : {}),
+  };
+  return redirect(pagePath(CONFIRMATION), [keep(session, sent)]);
+}
+
+function tooMany(area: ReturnType<typeof currentArea>, retryAfterSeconds: number): APIGatewayProxyResult {
+  logSafe('info', 'self-referral rate limited', { httpStatus: 429 });
+  return htmlPage(429, problemPage(area, 'Too many requests', 'Wait a minute, then go back and try again.'), [], { 'Retry-After': String(retryAfterSeconds) });
+}
+
+async function postPage(slug: string, event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
+  const ctx = context();
+  const { area } = ctx;
+  const limited = await withinLimit(event, webRateLimits.selfReferralPosts);
+  if (!limited.allowed) return tooMany(area, limited.retryAfterSeconds);
+  const form = readForm(event);
+  if (!form) return show(400, problemPage(area, 'Sorry, we could not read that form', 'Go back and try again.'));
+  const read = readSession(selfReferralSession, event);
+  if (read.state !== 'active') return htmlPage(200, timedOutPage(area), [clearSessionCookie(selfReferralSession)]);
+  const session = read.session;
+  if (!validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
+    logSafe('info', 'self-referral form refused', { code: 'csrf', httpStatus: 403 });
+    return show(403, problemPage(area, 'Sorry, that form has expired', 'Go back, reload the page and try again.'));
+  }
+  if (field(form, HONEYPOT_FIELD) !== '') {
+    // Filled in by something that is not a person reading the page: nothing is kept.
+    logSafe('info', 'self-referral form refused', { code: 'honeypot', httpStatus: 400 });
+    return show(400, problemPage(area, 'Sorry, we could not accept that form', 'Go back and try again.'));
+  }
+  if (session.data.reference) return redirect(pagePath(CONFIRMATION), [keep(session)]);
+  if (slug === CHECK_ANSWERS) return submitReferral(session, event, lambdaContext);
+
+  const question = questionBySlug(slug);
+  if (!question) return show(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
+  if (!isReachable(slug, session.data.answers)) return redirect(pagePath(nextPage(session.data.answers)), [keep(session)]);
+  const { values, errors } = question.read(form, ctx);
+  if (errors.length) {
+    logSafe('info', 'self-referral answer refused', { code: slug, httpStatus: 400 });
+    const shown: Answers = { ...session.data.answers, ...values };
+    return show(400, questionPage(area, question, shown, errors, csrfToken(session.id, sessionKey()), ctx), session);
+  }
+  const answers: Answers = {
+    ...session.data.answers,
+    ...values,
+    ...(slug === 'consent' && !session.data.answers.consentAt ? { consentAt: new Date().toISOString() } : {}),
+  };
+  const updated = { ...session, data: { answers } };
+  if (question.eligibility && eligibilitySoFar(answers, area, ctx.today).outcome === 'not_eligible') {
+    logSafe('info', 'self-referral not eligible', { code: slug });
+    return redirect(pagePath(NOT_ELIGIBLE), [keep(updated)]);
+  }
+  return redirect(pagePath(nextPage(answers)), [keep(updated)]);
+}
+
+async function selfReferral(event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
+  const slug = event.pathParameters?.page;
+  if (slug === undefined) return htmlPage(200, startPage(currentArea()));
+  if (!/^[a-z-]{1,40}$/.test(slug)) return htmlPage(404, problemPage(currentArea(), 'Page not found', 'If you typed the web address, check it is correct.'));
+  return event.httpMethod === 'POST' ? postPage(slug, event, lambdaContext) : showPage(slug, event);
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(observed())
+  .use(webErrors())
+  .handler(selfReferral);
