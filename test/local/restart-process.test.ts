@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { freePort } from '../../local/ports.ts';
 import { startRuntime } from '../../local/runtime.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { HOUR } from '../support/runtime.ts';
+import { killGroup, type RuntimeProcess, startRuntimeProcess } from '../support/runtime-process.ts';
+import { until } from '../support/until.ts';
 
 /**
  * Killing the local runtime loses nothing: journeys waiting on a person or a timer wait again
@@ -34,61 +36,11 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-interface Started {
-  child: ChildProcess;
-  output: string[];
-  api: string;
-  sfnEndpoint: string;
-  dynamoEndpoint: string;
-}
-
-/** `npm start` as a user runs it, in its own process group so SIGKILL takes DynamoDB Local too. */
-async function startProcess(dataDir: string, port: number): Promise<Started> {
-  const child = spawn(
-    join('node_modules', '.bin', 'tsx'),
-    ['local/start.ts', '--port', String(port), '--data-dir', dataDir],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: undefined } },
-  );
-  children.push(child);
-  const output: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${output.join('\n')}`)), 90_000);
-    const onLine = (chunk: Buffer) => {
-      output.push(...chunk.toString().split('\n').filter(Boolean));
-      const find = (label: string) => output.find((l) => l.includes(label))?.match(/http:\/\/[\d.:]+/)?.[0];
-      const api = find('API:');
-      const sfnEndpoint = find('Step Functions:');
-      const dynamoEndpoint = find('DynamoDB Local:');
-      if (api && sfnEndpoint && dynamoEndpoint && output.some((l) => l.includes('Data:'))) {
-        clearTimeout(timer);
-        resolve({ child, output, api, sfnEndpoint, dynamoEndpoint });
-      }
-    };
-    child.stdout!.on('data', onLine);
-    child.stderr!.on('data', onLine);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`runtime exited with ${code}:\n${output.join('\n')}`));
-    });
-  });
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** `npm start` as a user runs it (test/support/runtime-process.ts), killed with the tests. */
+async function startProcess(dataDir: string, port: number): Promise<RuntimeProcess> {
+  const started = await startRuntimeProcess({ dataDir, port });
+  children.push(started.child);
+  return started;
 }
 
 /** The first local demo partner's credential, from the file the runtime writes. */
