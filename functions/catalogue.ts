@@ -26,6 +26,11 @@ export interface FunctionDefinition {
    * the per-partner request limit (partner-facing functions; functions/shared/rate-limit.ts).
    */
   readonly settings?: readonly Setting[];
+  /**
+   * Files the function reads at run time, copied next to its bundle (from: relative to the
+   * repository root; to: relative to the bundle).
+   */
+  readonly bundledFiles?: readonly { readonly from: string; readonly to: string }[];
 }
 
 const common = { memoryMb: 512, timeoutSeconds: 10 } as const;
@@ -240,6 +245,11 @@ export const functionCatalogue = [
     tables: [],
     stateMachine: [],
     settings: ['publicApiUrl'],
+    // functions/web/assets.ts looks for them in govuk-frontend/ beside the bundle.
+    bundledFiles: ['govuk-frontend.min.css', 'govuk-frontend.min.js', 'assets'].map((name) => ({
+      from: `node_modules/govuk-frontend/dist/govuk/${name}`,
+      to: `govuk-frontend/${name}`,
+    })),
   },
 ] as const satisfies readonly FunctionDefinition[];
 

@@ -58,6 +58,11 @@ export class AreaApi extends Construct {
       restApiName: name,
       description: `WorkWell partner API for ${props.areaSlug}`,
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Browsers ask for fonts and images with Accept: */*, and API Gateway decides from the
+      // first Accept type whether to turn a base64 answer back into bytes, so every type is
+      // binary-capable. Text answers are not base64 and pass unchanged; request bodies then
+      // arrive base64-encoded, which every handler decodes (functions/shared/http.ts).
+      binaryMediaTypes: ['*/*'],
       // Access logging needs the account-level CloudWatch role. It is one per account and
       // region, so it is retained: deleting one area's stack must not break the others' logs.
       cloudWatchRole: true,

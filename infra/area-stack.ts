@@ -66,6 +66,11 @@ export class AreaStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    let api: AreaApi['api'] | undefined;
+    // Built from the API id alone (not its stage), so functions and API do not depend on each other.
+    const publicApiUrl = Lazy.string({
+      produce: () => Fn.join('', ['https://', api!.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, `/${apiStageName}`]),
+    });
     const staffClient = staffPool.addClient('CoachApiClient', {
       userPoolClientName: `WorkWell-${area.slug}-coach-api`,
       generateSecret: false,
@@ -79,17 +84,25 @@ export class AreaStack extends Stack {
         .withCustomAttributes('staff_id'),
       // Users may not write their staff id (nor anything else through this client).
       writeAttributes: new cognito.ClientAttributes(),
+      // The web workspace signs staff in on the pool's hosted page (authorisation code flow);
+      // the ID token then has this client as audience, like the coach API's tokens.
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID],
+        callbackUrls: [`${publicApiUrl}/coach/signed-in`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+    });
+    // The hosted sign-in page's address: https://workwell-<slug>.auth.<region>.amazoncognito.com
+    // (the prefix must be unused in the region across AWS).
+    const signInDomain = staffPool.addDomain('StaffSignIn', {
+      cognitoDomain: { domainPrefix: `workwell-${area.shortSlug ?? area.slug}` },
     });
     const coachIdentity = {
       issuer: staffPool.userPoolProviderUrl,
       jwksUri: `${staffPool.userPoolProviderUrl}/.well-known/jwks.json`,
       audience: staffClient.userPoolClientId,
     };
-    let api: AreaApi['api'] | undefined;
-    // Built from the API id alone (not its stage), so functions and API do not depend on each other.
-    const publicApiUrl = Lazy.string({
-      produce: () => Fn.join('', ['https://', api!.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, `/${apiStageName}`]),
-    });
     const deadLetterQueues = scheduleDeadLetterQueues(this, area, key);
     const { functions } = new AreaFunctions(this, 'Functions', {
       areaSlug: area.slug,
@@ -101,6 +114,7 @@ export class AreaStack extends Stack {
       // Resolved by CloudFormation at deploy time; the value never appears in the template.
       providerKeySecret: providerKeySecret.secretValue.unsafeUnwrap(),
       coachIdentity,
+      coachSignIn: { mode: 'hosted-ui', domain: signInDomain.baseUrl(), clientId: staffClient.userPoolClientId },
       // Links in e-mails lead to the coach routes of this area's API.
       mail: { ...notificationSettings(area), linkBaseUrl: `${publicApiUrl}/v1` },
       deadLetterQueues,
@@ -120,6 +134,9 @@ export class AreaStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'StaffUserPoolId', { value: staffPool.userPoolId });
     new CfnOutput(this, 'StaffUserPoolClientId', { value: staffClient.userPoolClientId });
+    new CfnOutput(this, 'StaffSignInUrl', { value: signInDomain.baseUrl() });
+    new CfnOutput(this, 'CoachWorkspaceUrl', { value: `${publicApiUrl}/coach` });
+    new CfnOutput(this, 'SelfReferralUrl', { value: `${publicApiUrl}/self-referral` });
     new CfnOutput(this, 'StateMachineArn', { value: journey.stateMachine.stateMachineArn });
     new CfnOutput(this, 'OperatorsTopicArn', { value: operatorsTopic.topicArn });
     for (const [id, table] of Object.entries(data.tables)) {

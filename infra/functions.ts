@@ -41,6 +41,8 @@ export interface AreaFunctionsProps {
   readonly providerKeySecret: string;
   /** Who issues coaches' tokens: the area's staff user pool (issuer, JWKS, app client id). */
   readonly coachIdentity?: EnvironmentInputs['coachIdentity'];
+  /** How staff sign in to the web workspace (the staff pool's hosted sign-in page). */
+  readonly coachSignIn?: EnvironmentInputs['coachSignIn'];
   /** How notifications go out (sender, channel, link base): for functions with the 'mail' setting. */
   readonly mail?: EnvironmentInputs['mail'];
   /** Dead-letter queues of the functions invoked asynchronously (infra/schedules.ts). */
@@ -67,6 +69,24 @@ const bundling: nodejs.BundlingOptions = {
   // tests and the local runtime ran, not whatever version the Lambda runtime ships that day.
   externalModules: [],
 };
+
+/** The shared bundling, plus a copy of the files the catalogue entry reads at run time. */
+function withBundledFiles(def: FunctionDefinition): nodejs.BundlingOptions {
+  const files = 'bundledFiles' in def ? (def.bundledFiles ?? []) : [];
+  if (files.length === 0) return bundling;
+  return {
+    ...bundling,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) =>
+        files.map(
+          ({ from, to }) =>
+            `mkdir -p "${path.posix.dirname(`${outputDir}/${to}`)}" && cp -R "${inputDir}/${from}" "${outputDir}/${to}"`,
+        ),
+    },
+  };
+}
 
 /** One NodejsFunction per catalogue entry, with its log group, tag and declared grants. */
 export class AreaFunctions extends Construct {
@@ -101,6 +121,7 @@ export class AreaFunctions extends Construct {
         publicApiUrl: props.publicApiUrl,
         providerKeySecret: props.providerKeySecret,
         ...(props.coachIdentity ? { coachIdentity: props.coachIdentity } : {}),
+        ...(props.coachSignIn ? { coachSignIn: props.coachSignIn } : {}),
         ...(props.mail ? { mail: props.mail } : {}),
       }),
       // Lambda only applies the bundle's source maps to stack traces when asked.
@@ -131,7 +152,7 @@ export class AreaFunctions extends Construct {
       environment,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
-      bundling,
+      bundling: withBundledFiles(def),
       ...(deadLetterQueue ? { deadLetterQueue } : {}),
     });
     Tags.of(fn).add('workwell:function', def.name);

@@ -10,10 +10,9 @@ import {
   workwellFhir,
 } from '../domain/fhir.ts';
 import { header } from '../shared/http.ts';
-import { acceptReferral } from '../shared/intake-service.ts';
+import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
 import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
-import { canonicalHash } from './intake.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**

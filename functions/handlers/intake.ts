@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ReferralSchema } from '../domain/referral.ts';
 import { header, httpErrors, json, parseJsonBody } from '../shared/http.ts';
-import { acceptReferral } from '../shared/intake-service.ts';
+import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import { problem, problems } from '../shared/problem.ts';
 import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
@@ -14,17 +13,6 @@ import { familyMetric } from '../shared/metric-catalogue.ts';
  * nothing), then accepted once (intake-service.ts: idempotency, one journey per person).
  */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-/** Same content, same hash: key order and white space do not make a new request. */
-export function canonicalHash(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-        : v;
-  return createHash('sha256').update(JSON.stringify(sort(value))).digest('base64url');
-}
 
 async function intake(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   const partner = partnerOf(event);

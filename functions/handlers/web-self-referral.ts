@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { triage } from '../domain/triage.ts';
-import { acceptReferral } from '../shared/intake-service.ts';
-import { logSafe, observed } from '../shared/observability.ts';
+import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
+import { familyMetric } from '../shared/metric-catalogue.ts';
+import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import { currentArea, dateInTimeZone } from '../shared/workflow.ts';
 import { validCsrf, csrfToken, CSRF_FIELD } from '../web/csrf.ts';
 import { webErrors } from '../web/errors.ts';
@@ -34,7 +35,6 @@ import {
   timedOutPage,
 } from '../web/self-referral/pages.ts';
 import { questionBySlug, type QuestionContext } from '../web/self-referral/questions.ts';
-import { canonicalHash } from './intake.ts';
 
 /**
  * The self-referral form (GET and POST /self-referral/{page}): one question per page,
@@ -117,6 +117,7 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
     logSafe('warn', 'self-referral not accepted', { httpStatus: outcome.httpStatus });
     return show(503, problemPage(area, 'Sorry, there is a problem with the service', 'Your referral has not been sent. Go back and try again in a few minutes.'), session);
   }
+  countMetric(familyMetric('referralReceived', 'self'));
   const decision = triage(built.referral, area, ctx.today);
   logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: decision.outcome });
   // The answers are dropped from the browser: only the reference is kept, for the confirmation page.

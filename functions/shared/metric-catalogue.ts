@@ -50,7 +50,7 @@ export const metricFamilies = {
   referralReceived: {
     prefix: 'Referral_',
     values: referralSources,
-    emittedBy: ['intake', 'fhir-intake'],
+    emittedBy: ['intake', 'fhir-intake', 'web-self-referral'],
     description: 'Referrals accepted, by source',
   },
   triageOutcome: {

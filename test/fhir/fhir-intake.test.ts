@@ -14,14 +14,17 @@ const mocks = vi.hoisted(() => ({
   acceptReferral: vi.fn(),
   rateLimitBefore: vi.fn(),
 }));
-vi.mock('../../functions/shared/intake-service.ts', () => ({ acceptReferral: mocks.acceptReferral }));
+vi.mock('../../functions/shared/intake-service.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../functions/shared/intake-service.ts')>()),
+  acceptReferral: mocks.acceptReferral,
+}));
 vi.mock('../../functions/shared/rate-limit.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../functions/shared/rate-limit.ts')>()),
   partnerRateLimit: () => ({ before: mocks.rateLimitBefore }),
 }));
 
 const { handler, isFhirJsonContentType, FHIR_MAX_BODY_BYTES } = await import('../../functions/handlers/fhir-intake.ts');
-const { canonicalHash } = await import('../../functions/handlers/intake.ts');
+const { canonicalHash } = await import('../../functions/shared/intake-service.ts');
 
 const REFERRAL_ID = '0b7f3c52-9a1e-4d8b-8c3f-5e2a1d9b7c40';
 let logged: string[] = [];

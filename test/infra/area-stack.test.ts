@@ -205,3 +205,29 @@ describe(`area stack (${slug})`, () => {
     );
   });
 });
+
+describe('web pages in AWS', () => {
+  const template = Template.fromJSON(synthAreaTemplate('south-yorkshire'));
+
+  it("signs staff in on the staff pool's hosted page, back to the workspace, with the coach API's audience", () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'workwell-south-yorkshire' });
+    const clients = Object.values(template.findResources('AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(1);
+    const client = clients[0]!.Properties;
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthScopes).toEqual(['openid']);
+    expect(JSON.stringify(client.CallbackURLs)).toContain('/live/coach/signed-in');
+    const web = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.FunctionName).endsWith('-web-coach'),
+    )!;
+    const env = web.Properties.Environment.Variables;
+    expect(env.COACH_SIGN_IN).toBe('hosted-ui');
+    expect(env.COACH_HOSTED_UI_CLIENT_ID).toEqual(env.COACH_TOKEN_AUDIENCE);
+    expect(JSON.stringify(env.COACH_HOSTED_UI_DOMAIN)).toContain('amazoncognito.com');
+  });
+
+  it('lets API Gateway return fonts and images as bytes to browsers', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+  });
+});

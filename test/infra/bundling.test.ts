@@ -27,6 +27,14 @@ describe('bundling', () => {
       expect(code.startsWith('import { createRequire as __workwellCreateRequire }')).toBe(true);
       // Everything is bundled: no import of the AWS SDK left for the runtime to supply.
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+      // Files a function reads at run time travel with its bundle.
+      const def = functionCatalogue.find((d) => fn.Properties.FunctionName.endsWith(`-${d.name}`))!;
+      for (const file of 'bundledFiles' in def ? def.bundledFiles : []) {
+        expect(existsSync(path.join(outdir, `asset.${hash}`, file.to)), `${def.name}: ${file.to}`).toBe(true);
+      }
     }
+    const assets = functions.find((f) => f.Properties.FunctionName.endsWith('-web-assets'))!;
+    const assetDir = path.join(outdir, `asset.${String(assets.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+    expect(existsSync(path.join(assetDir, 'govuk-frontend', 'assets', 'images', 'favicon.ico'))).toBe(true);
   });
 });
