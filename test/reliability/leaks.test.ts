@@ -86,7 +86,8 @@ beforeAll(async () => {
     saved[name] = process.env[name];
     process.env[name] = value;
   }
-  output = captureProcessOutput();
+  // Kept for the scan, not printed: DEBUG logs and EMF would drown the test run's output.
+  output = captureProcessOutput({ quiet: true });
   tb = await startJourneyTestbed('test-reliability-leaks', {}, { log: (line) => runtimeLog.push(line) });
 });
 afterAll(async () => {
