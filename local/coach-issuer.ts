@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAFF_ID_CLAIM, type StaffRole } from '../functions/shared/staff.ts';
+import { writeFileAtomically } from './files.ts';
 
 /**
  * The local stand-in for the area's Cognito user pool: an RS256 key pair (kept under the data
@@ -48,7 +49,7 @@ function loadKey(dataDir: string | undefined): KeyObject {
   const file = join(dataDir, 'coach-issuer-key.pem');
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, fresh().export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileAtomically(file, fresh().export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
   }
   return createPrivateKey(readFileSync(file, 'utf8'));
 }

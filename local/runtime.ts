@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { type Clock, installClockAsDate } from './clock.ts';
 import { createCoachIssuer, type DemoStaff, type SignOptions, type StaffClaims } from './coach-issuer.ts';
 import { createTables } from './dynamodb/bootstrap.ts';
 import { launchDynamoDbLocal } from './dynamodb/server.ts';
+import { writeFileAtomically } from './files.ts';
 import { freePort } from './ports.ts';
 import { LocalFunctions } from './functions.ts';
 import { type LocalMailbox, startMailbox } from './mailbox.ts';
@@ -124,10 +125,7 @@ function writeCredentials(file: string, area: string, partners: DemoPartner[], s
     partners,
     ...(kept ? { staff: kept } : {}),
   };
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(temp, 0o600);
-  renameSync(temp, file);
+  writeFileAtomically(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**
@@ -173,7 +171,7 @@ function localSecret(dataDir: string | undefined, name: string): string {
   const file = join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    writeFileAtomically(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
 }

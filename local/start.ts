@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { areaSlugs } from '../areas/index.ts';
 import { ScaledClock } from './clock.ts';
 import { JavaMissingError } from './dynamodb/server.ts';
+import { writeFileAtomically } from './files.ts';
 import { startRuntime } from './runtime.ts';
 
 /**
@@ -47,7 +48,8 @@ if (clockFile && existsSync(clockFile)) {
 const clock = new ScaledClock(start, speed);
 if (clockFile && dataDir) {
   mkdirSync(dataDir, { recursive: true });
-  const save = () => writeFileSync(clockFile, JSON.stringify({ now: clock.now() }));
+  // Atomically: a SIGKILL mid-write must not leave a clock the next start cannot read.
+  const save = () => writeFileAtomically(clockFile, JSON.stringify({ now: clock.now() }));
   save();
   setInterval(save, 1000).unref();
 }

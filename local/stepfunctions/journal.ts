@@ -1,5 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomically } from '../files.ts';
 
 /**
  * The local runtime's durable record of executions: an append-only JSON-lines file written
@@ -140,9 +141,7 @@ export class Journal {
         ex.tokens = {};
       }
     }
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, lines.length ? `${lines.join('\n')}\n` : '');
-    renameSync(tmp, this.path);
+    writeFileAtomically(this.path, lines.length ? `${lines.join('\n')}\n` : '');
   }
 
   startExecution(e: Omit<ExecutionRecord, 'steps' | 'waits' | 'tokens'>): ExecutionRecord {
