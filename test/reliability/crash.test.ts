@@ -18,7 +18,8 @@ import { until } from '../support/until.ts';
 /**
  * Crash: `npm start` (a child process, its clock at 3600 simulated seconds a second, so the
  * notifier's minute timer fires many times a second) is killed with SIGKILL at seeded random
- * points, mid-intake, while the notifier's timer sends the new tasks' e-mails, and mid-way
+ * points, mid-intake, while the notifier's timer sends the new tasks' e-mails, around the
+ * moment the tasks' own reminder timers fire, and mid-way
  * through coaches completing tasks, and started again on the same data each time. Driven from outside over HTTP only: referrals with an Idempotency-Key sent again when
  * unanswered, tasks completed through the coach API (tokens signed with the local issuer's key
  * kept in the data directory) and sent again when unanswered.
@@ -40,8 +41,11 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HOUR = 3600_000;
+/** The child runtime's clock, as it saves it each real second (local/start.ts). */
+const clockNow = (): number => Number((JSON.parse(readFileSync(join(dataDir, 'clock.json'), 'utf8')) as { now: number }).now);
 
-it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes once, no task lost, no duplicate notification', { timeout: 420_000 }, async () => {
+it('SIGKILL mid-intake, mid-notifier, at the reminder timers and mid-completion: every journey finishes once, no task or reminder lost, no duplicate notification', { timeout: 600_000 }, async () => {
   const random = seededRandom(SEED);
   const port = await freePort();
   const start = async () => {
@@ -88,12 +92,12 @@ it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes 
   }
 
   // 2. Every journey gets its first contact task (the coach API, as the team lead sees the team).
-  const taskOf = new Map<string, { taskId: string; assignee: string }>();
+  const taskOf = new Map<string, { taskId: string; assignee: string; dueAt: string }>();
   await until(
     async () => {
       const res = await api('/v1/tasks?scope=team&limit=100', { headers: lead });
       if (res.status !== 200) return undefined;
-      for (const t of ((await res.json()) as { tasks: { taskId: string; referralId: string; type: string; assignee: string }[] }).tasks) {
+      for (const t of ((await res.json()) as { tasks: { taskId: string; referralId: string; type: string; assignee: string; dueAt: string }[] }).tasks) {
         if (t.type === 'first_contact') taskOf.set(t.referralId, t);
       }
       return [...ids.values()].every((id) => taskOf.has(id)) ? true : undefined;
@@ -110,6 +114,19 @@ it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes 
   await rt.kill();
   kills.push(`timers ${killDelay3} ms after the tasks opened`);
   rt = await start();
+
+  // A journey's own timer: the first contact tasks' reminders (the open phase's time-out) fire
+  // on the runtime's clock; killed around the first of them, at a seeded moment.
+  const reminderAt = (t: { dueAt: string }) => Date.parse(t.dueAt) - AREA.deadlines.reminderBeforeHours * HOUR;
+  const firstReminder = Math.min(...[...taskOf.values()].map(reminderAt));
+  const killLead = Math.floor(random() * 2 * HOUR);
+  await until(async () => (clockNow() >= firstReminder - HOUR + killLead ? true : undefined), 'the first reminder due', 200_000, 50);
+  await rt.kill();
+  kills.push(`reminder timers ${((killLead - HOUR) / 60_000).toFixed(0)} simulated minutes from the first`);
+  rt = await start();
+  await until(async () => (clockNow() >= firstReminder + HOUR ? true : undefined), 'the first reminder passed', 60_000, 50);
+  // Reminders due an hour before the completions start must have gone out, once.
+  const remindersDueBy = clockNow() - HOUR;
 
   // 3. Coaches complete them (declined: the journey ends), killed after the k-th is sent.
   const answered = new Set<string>();
@@ -174,6 +191,8 @@ it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes 
     let tasksLost = 0;
     let duplicateNotifications = 0;
     let unsent = 0;
+    let remindersDue = 0;
+    let remindersLost = 0;
     for (const id of referralIds) {
       const events = (await listTimeline(id)).map((e) => e.event);
       for (const event of ['triaged', 'coach_assigned', 'task_completed']) {
@@ -181,14 +200,22 @@ it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes 
       }
       const tasks = await listTasks(id, 'first_contact');
       if (tasks.length !== 1 || tasks[0]!.status !== 'completed') tasksLost++;
-      const assigned = (await queryPartition(id, 'NOTIFICATION#')).filter((n) => n.template === 'task_assigned');
+      const notifications = await queryPartition(id, 'NOTIFICATION#');
+      const assigned = notifications.filter((n) => n.template === 'task_assigned');
       duplicateNotifications += Math.max(0, assigned.length - tasks.length);
       if (assigned.length < tasks.length) tasksLost++;
       unsent += assigned.filter((n) => n.status !== 'sent').length;
+      const reminded = notifications.filter((n) => n.template === 'task_reminder');
+      duplicateNotifications += Math.max(0, reminded.length - 1);
+      if (reminderAt(taskOf.get(id)!) <= remindersDueBy) {
+        remindersDue++;
+        if (reminded.length === 0) remindersLost++;
+        unsent += reminded.filter((n) => n.status !== 'sent').length;
+      }
     }
     console.log(
       `crash: ${kills.length} SIGKILLs (${kills.join('; ')}; seed ${SEED}), ${kills.length + 1} starts, ${REFERRALS} sent, ${referralIds.length} accepted, ` +
-        `${finished} journeys finished, ${twice} twice, ${stepsTwice.length} steps repeated, ${tasksLost} tasks lost, ${duplicateNotifications} duplicate notifications, ${unsent} unsent`,
+        `${finished} journeys finished, ${twice} twice, ${stepsTwice.length} steps repeated, ${tasksLost} tasks lost, ${remindersDue} reminders due of which ${remindersLost} lost, ${duplicateNotifications} duplicate notifications, ${unsent} unsent`,
     );
     expect(referralIds).toHaveLength(REFERRALS);
     expect(new Set(referralIds).size).toBe(REFERRALS);
@@ -197,6 +224,8 @@ it('SIGKILL mid-intake, mid-notifier and mid-completion: every journey finishes 
     expect(stepsTwice).toEqual([]);
     expect(tasksLost).toBe(0);
     expect(duplicateNotifications).toBe(0);
+    expect(remindersDue).toBeGreaterThan(0);
+    expect(remindersLost).toBe(0);
     expect(unsent).toBe(0);
   } finally {
     sfn.destroy();
