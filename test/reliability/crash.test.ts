@@ -19,14 +19,16 @@ import { until } from '../support/until.ts';
  * Crash: `npm start` (a child process, its clock at 3600 simulated seconds a second, so the
  * notifier's minute timer fires many times a second) is killed with SIGKILL at seeded random
  * points, mid-intake, while the notifier's timer sends the new tasks' e-mails, around the
- * moment the tasks' own reminder timers fire, and mid-way
- * through coaches completing tasks, and started again on the same data each time. Driven from outside over HTTP only: referrals with an Idempotency-Key sent again when
- * unanswered, tasks completed through the coach API (tokens signed with the local issuer's key
- * kept in the data directory) and sent again when unanswered.
+ * moment the tasks' own reminder timers fire, and mid-way through coaches completing tasks,
+ * and started again on the same data each time. Driven from outside over HTTP only: referrals
+ * with an Idempotency-Key sent again when unanswered, tasks completed through the coach API
+ * (tokens signed with the local issuer's key kept in the data directory) and sent again when
+ * unanswered.
  *
  * Then every referral answered 202 has one journey that finished (declined at first contact),
  * none started twice, its steps ran once (triaged, assigned, one first contact task, completed
- * once), and the outbox holds one task e-mail per task, sent: no duplicate or lost notification.
+ * once), and the outbox holds one task e-mail per task and one reminder per task whose
+ * reminder came due, sent: no duplicate or lost notification.
  * RELIABILITY_SEED=<n> picks other kill points.
  */
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20260105);
