@@ -80,7 +80,8 @@ export class AreaApi extends Construct {
           caller: false,
           user: false,
           httpMethod: true,
-          ip: true,
+          // A member of the public's address is personal data: the WAF logs keep it, for security.
+          ip: false,
           protocol: true,
           requestTime: true,
           resourcePath: true,

@@ -150,6 +150,8 @@ export class AreaFunctions extends Construct {
       memorySize: def.memoryMb,
       timeout: Duration.seconds(def.timeoutSeconds),
       environment,
+      // Under the area key, not Lambda's default key: the provider key secret travels here.
+      environmentEncryption: props.key,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       bundling: withBundledFiles(def),

@@ -27,7 +27,7 @@ const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigPropert
 /**
  * AWS WAF in front of the API stage: a rate limit per client address (operations.
  * wafRequestsPer5MinutesPerIp), AWS's IP reputation list, common rule set and known bad
- * inputs. Logs go to a log group under the area key, the Authorization header redacted.
+ * inputs. Logs go to a log group under the area key, the Authorization and Cookie headers redacted.
  */
 export class ApiFirewall extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
@@ -90,8 +90,9 @@ export class ApiFirewall extends Construct {
       logDestinationConfigs: [
         Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       ],
-      // Partners' and coaches' credentials never reach the logs.
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+      // Credentials never reach the logs: partners' and coaches' tokens, and the web pages'
+      // session cookies (a coach's sign-in, or a person's sealed self-referral answers).
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
     });
     logging.node.addDependency(logs);
   }

@@ -111,6 +111,10 @@ describe('security baseline, all 15 areas', () => {
       expect(topics.length, b.slug).toBe(1);
       for (const [id, t] of topics) expect(t.Properties.KmsMasterKeyId, `${b.slug} ${id}`).toEqual(key);
       for (const [id, s] of resourcesOfType(b.template, 'AWS::SecretsManager::Secret')) expect(s.Properties.KmsKeyId, `${b.slug} ${id}`).toEqual(key);
+      // Functions' environments (the provider key secret travels there) too.
+      const functions = resourcesOfType(b.template, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment);
+      expect(functions.length, b.slug).toBeGreaterThan(0);
+      for (const [id, f] of functions) expect(f.Properties.KmsKeyArn, `${b.slug} ${id}`).toEqual(key);
       const [, keyResource] = resourcesOfType(b.template, 'AWS::KMS::Key')[0]!;
       expect(keyResource.Properties.EnableKeyRotation).toBe(true);
       // CloudWatch Logs may use the key for exactly this stack's log groups.
@@ -220,7 +224,10 @@ describe('security baseline, all 15 areas', () => {
 
       const logging = resourcesOfType(b.template, 'AWS::WAFv2::LoggingConfiguration')[0]![1].Properties;
       expect(logging.ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-      expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+      expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }]);
+      // The API's access log leaves out the caller's address (personal data); WAF logs keep it.
+      const [, stage] = resourcesOfType(b.template, 'AWS::ApiGateway::Stage')[0]!;
+      expect(stage.Properties.AccessLogSetting.Format).not.toContain('sourceIp');
       expect(asText(logging.LogDestinationConfigs[0], b.template)).toMatch(new RegExp(`:log-group:${wafLogGroupName(b.slug)}$`));
       const wafLogs = resourcesOfType(b.template, 'AWS::Logs::LogGroup').filter(([, g]) => g.Properties.LogGroupName === wafLogGroupName(b.slug));
       expect(wafLogs, b.slug).toHaveLength(1);
