@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { problem, problems } from '../shared/problem.ts';
-import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
+import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
+import { partnerOf } from '../shared/rate-limit.ts';
 import { getReferral } from '../shared/referral-store.ts';
 import { withdrawReferral } from '../shared/withdrawal.ts';
 

@@ -12,7 +12,8 @@ import {
 import { header } from '../shared/http.ts';
 import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
-import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
+import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
+import { partnerOf } from '../shared/rate-limit.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**

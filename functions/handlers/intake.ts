@@ -5,7 +5,8 @@ import { header, httpErrors, json, parseJsonBody } from '../shared/http.ts';
 import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import { problem, problems } from '../shared/problem.ts';
-import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
+import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
+import { partnerOf } from '../shared/rate-limit.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
 
 /**

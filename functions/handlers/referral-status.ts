@@ -5,7 +5,8 @@ import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { problems } from '../shared/problem.ts';
 import { getReferral, listTimeline } from '../shared/referral-store.ts';
-import { partnerOf, partnerRateLimit } from '../shared/rate-limit.ts';
+import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
+import { partnerOf } from '../shared/rate-limit.ts';
 import { currentArea } from '../shared/workflow.ts';
 
 /**

@@ -62,7 +62,8 @@ export const metricFamilies = {
   outcomeRecorded: {
     prefix: 'Outcome_',
     values: employmentOutcomes,
-    emittedBy: ['complete-task'],
+    // completeTask, behind the task API and the coach workspace alike.
+    emittedBy: ['complete-task', 'web-coach'],
     description: 'Journey outcomes recorded by coaches, by employment outcome',
   },
 } as const satisfies Record<string, MetricFamily>;

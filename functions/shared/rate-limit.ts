@@ -1,6 +1,7 @@
 /**
- * Per-partner rate limiting for the partner-facing handlers, the same in AWS and locally:
- * a fixed-window counter per partner per minute in the Journeys table.
+ * Rate limiting, the same in AWS and locally: a fixed-window counter per caller per minute in
+ * the Journeys table (partners: functions/shared/partner-rate-limit.ts; web pages' clients:
+ * functions/web/rate-limit.ts).
  *
  *   item   pk                sk                    attributes
  *   rate   RATE#<partnerId>  <YYYY-MM-DDTHH:MM>    type 'rate', count, expiresAt (TTL)
@@ -13,15 +14,11 @@
  * The partner is the one the partner authorizer named (event.requestContext.authorizer).
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { isOrganisationType, isPartnerId, type VerifiedPartner } from '../domain/credentials.ts';
 import { dynamo } from './aws-clients.ts';
-import { countMetric, errorFields, logSafe } from './observability.ts';
-import { problem } from './problem.ts';
 import { table } from './referral-store.ts';
 import { journeysTable } from './tables.ts';
-import { metricCatalogue } from './metric-catalogue.ts';
 
 export const RATE_LIMIT_ENV = 'PARTNER_RATE_LIMIT_PER_MINUTE';
 export const DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE = 120;
@@ -97,39 +94,4 @@ export async function takeRequest(
     if ((error as Error)?.name === 'ConditionalCheckFailedException') return { allowed: false, retryAfterSeconds };
     throw error;
   }
-}
-
-export function tooManyRequests(retryAfterSeconds: number): APIGatewayProxyResult {
-  return problem(429, 'Too Many Requests', 'The request rate limit for this partner was reached. Try again later.', undefined, {
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-  });
-}
-
-/**
- * Middy middleware for partner-facing handlers; register it after `observed()` and
- * `httpErrors()`. Over the limit it answers 429 before the handler runs.
- * `perMinute` is the limit when PARTNER_RATE_LIMIT_PER_MINUTE is not set (default 120).
- * A request with no authorizer context is left to the handler (which refuses it), and a
- * failing counter lets the request through: the limit protects capacity, it is not access control.
- */
-export function partnerRateLimit(
-  options: { perMinute?: number } = {},
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
-  return {
-    before: async (request) => {
-      const partner = partnerOf(request.event);
-      if (!partner) return undefined;
-      const limit = rateLimitPerMinute(options.perMinute ?? DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE);
-      try {
-        const taken = await takeRequest(partner.partnerId, limit);
-        if (taken.allowed) return undefined;
-        logSafe('info', 'partner rate limited', { httpStatus: 429 });
-        countMetric(metricCatalogue.partnerRateLimited.name);
-        return tooManyRequests(taken.retryAfterSeconds);
-      } catch (error) {
-        logSafe('warn', 'rate limit not checked', errorFields(error));
-        return undefined;
-      }
-    },
-  };
 }

@@ -18,8 +18,8 @@ vi.mock('../../functions/shared/intake-service.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../functions/shared/intake-service.ts')>()),
   acceptReferral: mocks.acceptReferral,
 }));
-vi.mock('../../functions/shared/rate-limit.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../functions/shared/rate-limit.ts')>()),
+vi.mock('../../functions/shared/partner-rate-limit.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../functions/shared/partner-rate-limit.ts')>()),
   partnerRateLimit: () => ({ before: mocks.rateLimitBefore }),
 }));
 

@@ -19,7 +19,8 @@ import {
   suspendPartner,
   verifyCredential,
 } from '../../functions/shared/partner-store.ts';
-import { partnerOf, partnerRateLimit, rateKeys, rateWindow, takeRequest } from '../../functions/shared/rate-limit.ts';
+import { partnerRateLimit } from '../../functions/shared/partner-rate-limit.ts';
+import { partnerOf, rateKeys, rateWindow, takeRequest } from '../../functions/shared/rate-limit.ts';
 import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { main as partnersCommand } from '../../ops/partners.ts';
 import { startTestDatabase, TEST_AREA, type TestDatabase } from '../support/dynamodb-local.ts';
