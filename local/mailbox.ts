@@ -45,7 +45,19 @@ export async function startMailbox(port?: number): Promise<LocalMailbox> {
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
-  const url = `http://127.0.0.1:${chosen}`;
+  return connectMailbox(`http://127.0.0.1:${chosen}`, () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  );
+}
+
+/**
+ * A mailbox that runs elsewhere (`npm start -- --mail-endpoint <url>`): one that outlives the
+ * runtime, so what was sent is still there after a crash. Stopping the runtime leaves it running.
+ */
+export function connectMailbox(url: string, stop: () => Promise<void> = async () => {}): LocalMailbox {
   return {
     url,
     messages: async (to?: string) => {
@@ -57,10 +69,6 @@ export async function startMailbox(port?: number): Promise<LocalMailbox> {
     clear: async () => {
       await fetch(`${url}/clear-store`, { method: 'POST' });
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }

@@ -20,7 +20,7 @@ import { launchDynamoDbLocal } from './dynamodb/server.ts';
 import { writeFileAtomically } from './files.ts';
 import { freePort } from './ports.ts';
 import { LocalFunctions } from './functions.ts';
-import { type LocalMailbox, startMailbox } from './mailbox.ts';
+import { connectMailbox, type LocalMailbox, startMailbox } from './mailbox.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { createGatewayHandler } from './gateway.ts';
 import { LocalStepFunctions } from './stepfunctions/engine.ts';
@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   readonly log?: (line: string) => void;
   /** Port of the local mailbox (SES v2 API and web page); default a free one. */
   readonly mailPort?: number;
+  /** A mailbox already running (its URL) to send to instead of starting one. */
+  readonly mailEndpoint?: string;
   /** Run notifier and daily digest on the clock automatically (default true). */
   readonly schedule?: boolean;
 }
@@ -222,7 +224,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const sfnPort = await listen(sfnServer, opts.stepFunctionsPort ?? 0);
     const stepFunctionsEndpoint = `http://127.0.0.1:${sfnPort}`;
 
-    mailbox = await startMailbox(opts.mailPort);
+    mailbox = opts.mailEndpoint ? connectMailbox(opts.mailEndpoint) : await startMailbox(opts.mailPort);
     const port = opts.port || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const tableNames = Object.fromEntries(tables.map((t) => [t.id, tableName(area.slug, t)]));

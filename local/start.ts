@@ -14,6 +14,7 @@ import { startRuntime } from './runtime.ts';
  *   --clock-speed <n>     simulated seconds per real second (default 1)
  *   --data-dir <dir>      where data is kept (default .local/<area>)
  *   --in-memory           keep nothing between runs
+ *   --mail-endpoint <url> send e-mail to a mailbox (SES v2 API) already running, not a new one
  */
 const { values } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     'clock-speed': { type: 'string', default: '1' },
     'data-dir': { type: 'string' },
     'in-memory': { type: 'boolean', default: false },
+    'mail-endpoint': { type: 'string' },
   },
 });
 
@@ -56,7 +58,8 @@ if (clockFile && dataDir) {
 
 const log = (line: string) => console.log(line);
 try {
-  const runtime = await startRuntime({ areaSlug: area, port, dataDir, clock, retryScale: 1 / speed, log });
+  const mailEndpoint = values['mail-endpoint'];
+  const runtime = await startRuntime({ areaSlug: area, port, dataDir, clock, retryScale: 1 / speed, log, ...(mailEndpoint ? { mailEndpoint } : {}) });
   log(`WorkWell ${area} is running locally`);
   log(`  API:            ${runtime.gatewayUrl}  (GET /health, POST /v1/referrals)`);
   log(`  Step Functions: ${runtime.stepFunctionsEndpoint}  (${runtime.stateMachineArn})`);

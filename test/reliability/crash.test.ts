@@ -8,6 +8,7 @@ import { resetClients } from '../../functions/shared/aws-clients.ts';
 import { listTasks, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
 import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { createCoachIssuer } from '../../local/coach-issuer.ts';
+import { type LocalMailbox, startMailbox } from '../../local/mailbox.ts';
 import { freePort } from '../../local/ports.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { seededRandom } from '../support/faults.ts';
@@ -36,9 +37,11 @@ const REFERRALS = 8;
 const AREA = loadArea('south-yorkshire');
 const dataDir = mkdtempSync(join(tmpdir(), 'workwell-crash-'));
 let running: RuntimeProcess | undefined;
+let mailbox: LocalMailbox | undefined;
 
 afterAll(async () => {
   await running?.kill();
+  await mailbox?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -50,8 +53,10 @@ const clockNow = (): number => Number((JSON.parse(readFileSync(join(dataDir, 'cl
 it('SIGKILL mid-intake, mid-notifier, at the reminder timers and mid-completion: every journey finishes once, no task or reminder lost, no duplicate notification', { timeout: 600_000 }, async () => {
   const random = seededRandom(SEED);
   const port = await freePort();
+  // The mailbox runs here, outside the runtime, so every e-mail sent survives the kills.
+  mailbox = await startMailbox();
   const start = async () => {
-    running = await startRuntimeProcess({ dataDir, port, args: ['--clock-speed', '3600'] });
+    running = await startRuntimeProcess({ dataDir, port, args: ['--clock-speed', '3600', '--mail-endpoint', mailbox!.url] });
     return running;
   };
   let rt = await start();
@@ -195,6 +200,16 @@ it('SIGKILL mid-intake, mid-notifier, at the reminder timers and mid-completion:
     let unsent = 0;
     let remindersDue = 0;
     let remindersLost = 0;
+    // E-mails as delivered, by the notification id each carries in a header.
+    const delivered = new Map<string, number>();
+    for (const m of await mailbox!.messages()) {
+      const id = m.headers?.find((h) => h.name === 'X-WorkWell-Notification-Id')?.value;
+      if (id) delivered.set(id, (delivered.get(id) ?? 0) + 1);
+    }
+    let emailsSent = 0;
+    let emailsLost = 0;
+    let resentAfterKill = 0;
+    const resentOtherwise: string[] = [];
     for (const id of referralIds) {
       const events = (await listTimeline(id)).map((e) => e.event);
       for (const event of ['triaged', 'coach_assigned', 'task_completed']) {
@@ -214,10 +229,21 @@ it('SIGKILL mid-intake, mid-notifier, at the reminder timers and mid-completion:
         if (reminded.length === 0) remindersLost++;
         unsent += reminded.filter((n) => n.status !== 'sent').length;
       }
+      for (const n of notifications.filter((n) => n.status === 'sent')) {
+        const times = delivered.get(String(n.notificationId)) ?? 0;
+        emailsSent += times;
+        if (times === 0) emailsLost++;
+        // Sending is at least once: a kill between the send and marking it sent leaves a claim
+        // whose lease expires, and the next sender sends again (a second attempt). Any other
+        // repeat would be a fault.
+        if (times > 1 && Number(n.attempts) > 1) resentAfterKill += times - 1;
+        else if (times > 1) resentOtherwise.push(`${String(n.notificationId)} × ${times}`);
+      }
     }
     console.log(
       `crash: ${kills.length} SIGKILLs (${kills.join('; ')}; seed ${SEED}), ${kills.length + 1} starts, ${REFERRALS} sent, ${referralIds.length} accepted, ` +
-        `${finished} journeys finished, ${twice} twice, ${stepsTwice.length} steps repeated, ${tasksLost} tasks lost, ${remindersDue} reminders due of which ${remindersLost} lost, ${duplicateNotifications} duplicate notifications, ${unsent} unsent`,
+        `${finished} journeys finished, ${twice} twice, ${stepsTwice.length} steps repeated, ${tasksLost} tasks lost, ${remindersDue} reminders due of which ${remindersLost} lost, ${duplicateNotifications} duplicate notifications, ${unsent} unsent; ` +
+        `${emailsSent} e-mails delivered, ${emailsLost} lost, ${resentAfterKill} sent again after a kill interrupted the send, ${resentOtherwise.length} sent twice otherwise`,
     );
     expect(referralIds).toHaveLength(REFERRALS);
     expect(new Set(referralIds).size).toBe(REFERRALS);
@@ -229,6 +255,9 @@ it('SIGKILL mid-intake, mid-notifier, at the reminder timers and mid-completion:
     expect(remindersDue).toBeGreaterThan(0);
     expect(remindersLost).toBe(0);
     expect(unsent).toBe(0);
+    expect(emailsSent).toBeGreaterThanOrEqual(REFERRALS);
+    expect(emailsLost).toBe(0);
+    expect(resentOtherwise).toEqual([]);
   } finally {
     sfn.destroy();
     resetClients();
