@@ -90,6 +90,9 @@ export class AreaStack extends Stack {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID],
         callbackUrls: [`${publicApiUrl}/coach/signed-in`],
+        // Signing out of the workspace ends the hosted UI's session too; its /logout sends the
+        // browser back only to a registered address (functions/web/coach/hosted-ui.ts).
+        logoutUrls: [`${publicApiUrl}/coach/signed-out`],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
     });

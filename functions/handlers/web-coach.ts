@@ -9,12 +9,14 @@ import { completeTask, TaskConflict, TaskResultInvalid } from '../shared/task-co
 import { listStaffTasks } from '../shared/task-list.ts';
 import { listWaitlist } from '../shared/waitlist-view.ts';
 import { currentArea, dateInTimeZone } from '../shared/workflow.ts';
-import { authorizeUrl, demoSignIn, hostedUiConfigured, staffIdFromCode } from '../web/coach/hosted-ui.ts';
+import { authorizeUrl, demoSignIn, hostedUiConfigured, hostedUiOrigin, logoutUrl, newSignInRequest, sameState, staffIdFromCode } from '../web/coach/hosted-ui.ts';
 import {
   coachPaths,
   messagePage,
   referralPage,
+  sessionEndedPage,
   type SignedIn,
+  signedOutPage,
   signInPage,
   taskPage,
   taskTypeText,
@@ -26,8 +28,8 @@ import { fieldOfPointer, taskForms } from '../web/coach/task-forms.ts';
 import type { FieldError } from '../web/components.ts';
 import { CSRF_FIELD, csrfToken, validCsrf } from '../web/csrf.ts';
 import { webErrors } from '../web/errors.ts';
-import { field, htmlPage, readForm, redirect } from '../web/http.ts';
-import { randomId } from '../web/seal.ts';
+import { contentSecurityPolicy, field, htmlPage, readForm, redirect } from '../web/http.ts';
+import type { SafeHtml } from '../web/html.ts';
 import { clearSessionCookie, newSession, readSession, type Session, sessionCookie, sessionKey, type SessionSpec } from '../web/session.ts';
 
 /**
@@ -36,12 +38,15 @@ import { clearSessionCookie, newSession, readSession, type Session, sessionCooki
  * marked, a task page with the form for its type, a referral page with the journey timeline,
  * and, for team leads, the team and the waitlist. Access follows the coach API's rules
  * (functions/shared/staff.ts), and completing a task is completeTask, exactly as the task API
- * does it. The session is an encrypted cookie with a 30-minute idle time-out.
+ * does it. The session is an encrypted cookie with a 30-minute idle time-out; a form posted
+ * after it ended is answered with a page saying so, and signing out in AWS also signs out of
+ * the hosted UI.
  */
 const StaffSessionData = z.strictObject({
   staffId: z.string().max(64).optional(),
   role: z.enum(['coach', 'team_lead']).optional(),
-  oauthState: z.string().max(64).optional(),
+  // Between the redirect to the hosted sign-in page and the code's return (hosted-ui.ts).
+  signIn: z.strictObject({ state: z.string().max(64), codeVerifier: z.string().min(43).max(128), nonce: z.string().max(64) }).optional(),
   flash: z.string().max(200).optional(),
 });
 type StaffSessionData = z.infer<typeof StaffSessionData>;
@@ -79,8 +84,47 @@ async function namesOf(): Promise<Map<string, string>> {
   return new Map((await staffMembers()).map((s) => [s.staffId, s.name]));
 }
 
-function callbackUri(event: APIGatewayProxyEvent): string {
-  return new URL('coach/signed-in', `${process.env.PUBLIC_API_URL ?? `https://${event.headers?.Host ?? 'localhost'}`}/`).toString();
+/** An absolute address of a workspace page, as the identity provider must be told it. */
+function publicUrl(event: APIGatewayProxyEvent, path: string): string {
+  return new URL(path.replace(/^\//, ''), `${process.env.PUBLIC_API_URL ?? `https://${event.headers?.Host ?? 'localhost'}`}/`).toString();
+}
+
+/**
+ * A workspace page. In AWS its forms may end at the hosted UI (sign-out goes on to its /logout),
+ * and browsers apply form-action to redirects after a form post: that one origin is allowed.
+ */
+function coachHtml(statusCode: number, body: SafeHtml, setCookies: readonly string[] = [], extra: Record<string, string> = {}): APIGatewayProxyResult {
+  const hostedUi = hostedUiOrigin();
+  return htmlPage(statusCode, body, setCookies, { 'Content-Security-Policy': contentSecurityPolicy(hostedUi ? [hostedUi] : []), ...extra });
+}
+
+/**
+ * Someone not (or no longer) signed in. A GET goes to sign in; a form post is answered here,
+ * never redirected: in AWS the way to sign in leads to the hosted UI, another origin, which the
+ * browser would refuse after a form post (form-action), so the coach would see nothing happen
+ * and lose their answer without a word. 401: nothing was done, for want of a signed-in session.
+ */
+function notSignedIn(event: APIGatewayProxyEvent, reason: 'timed-out' | 'not-signed-in'): APIGatewayProxyResult {
+  if (event.httpMethod === 'POST') return coachHtml(401, sessionEndedPage(reason), [clearSessionCookie(staffSession)]);
+  const fresh = newSession<StaffSessionData>(reason === 'timed-out' ? { flash: 'timed-out' } : {});
+  return redirect(coachPaths.signIn, [keep(fresh)]);
+}
+
+/**
+ * Signing out ends the session cookie and, in AWS, the hosted UI's own session (its /logout
+ * sends the browser back to /coach/signed-out), so on a shared computer "sign in again" asks
+ * for a password.
+ */
+function signOut(event: APIGatewayProxyEvent, session: StaffSession | undefined): APIGatewayProxyResult {
+  const cleared = [clearSessionCookie(staffSession)];
+  // Already ended: no session to check the form against, so the hosted UI's sign-out is a link.
+  if (!session?.data.staffId) return coachHtml(200, signedOutPage(hostedUiConfigured() ? logoutUrl(publicUrl(event, coachPaths.signedOut)) : undefined), cleared);
+  const form = readForm(event);
+  if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
+    return coachHtml(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
+  }
+  logSafe('info', 'staff signed out', { code: session.data.role ?? 'unknown' });
+  return redirect(hostedUiConfigured() ? logoutUrl(publicUrl(event, coachPaths.signedOut)) : coachPaths.signedOut, cleared);
 }
 
 /** Signs `staffId` in with a fresh session id (no session fixation), onto their tasks. */
@@ -94,11 +138,11 @@ async function signInRoutes(page: string, event: APIGatewayProxyEvent, session: 
   const area = currentArea();
   if (page === 'signed-in' && event.httpMethod === 'GET') {
     const code = event.queryStringParameters?.code;
-    const state = event.queryStringParameters?.state;
-    if (!hostedUiConfigured() || !code || !state || state !== session.data.oauthState) return redirect(coachPaths.signIn, [keep(session, {})]);
-    const staffId = await staffIdFromCode(code, callbackUri(event));
+    const request = session.data.signIn;
+    if (!hostedUiConfigured() || !code || !request || !sameState(event.queryStringParameters?.state, request)) return redirect(coachPaths.signIn, [keep(session, {})]);
+    const staffId = await staffIdFromCode(code, publicUrl(event, coachPaths.signedIn), request);
     const role = staffId ? await roleOf(staffId) : undefined;
-    if (!staffId || !role) return htmlPage(403, messagePage('You cannot use this service', 'Your account is not a coach or team lead of this area.'), [keep(session, {})]);
+    if (!staffId || !role) return coachHtml(403, messagePage('You cannot use this service', 'Your account is not a coach or team lead of this area.'), [keep(session, {})]);
     return signedIn(staffId, role);
   }
   if (demoSignIn()) {
@@ -106,23 +150,23 @@ async function signInRoutes(page: string, event: APIGatewayProxyEvent, session: 
     if (event.httpMethod === 'POST') {
       const form = readForm(event);
       if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
-        return htmlPage(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
+        return coachHtml(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
       }
       const staffId = field(form, 'staffId');
       const role = Id.safeParse(staffId).success ? await roleOf(staffId) : undefined;
       if (!role) {
         const errors: FieldError[] = [{ field: 'staffId', message: 'Select who you are signing in as' }];
-        return htmlPage(400, signInPage(area, await staffMembers(), csrf, errors), [keep(session)]);
+        return coachHtml(400, signInPage(area, await staffMembers(), csrf, errors), [keep(session)]);
       }
       return signedIn(staffId, role);
     }
-    return htmlPage(200, signInPage(area, await staffMembers(), csrf, [], notice), [keep(session)]);
+    return coachHtml(200, signInPage(area, await staffMembers(), csrf, [], notice), [keep(session)]);
   }
   if (hostedUiConfigured()) {
-    const oauthState = randomId();
-    return redirect(authorizeUrl(callbackUri(event), oauthState), [keep(session, { oauthState })]);
+    const signIn = newSignInRequest();
+    return redirect(authorizeUrl(publicUrl(event, coachPaths.signedIn), signIn), [keep(session, { signIn })]);
   }
-  return htmlPage(503, messagePage('Sign in is not set up', 'This workspace has no sign-in configured yet. Contact your service administrator.'));
+  return coachHtml(503, messagePage('Sign in is not set up', 'This workspace has no sign-in configured yet. Contact your service administrator.'));
 }
 
 async function mayViewReferral(staff: Staff, referral: StoredReferral): Promise<boolean> {
@@ -134,26 +178,26 @@ async function mayViewReferral(staff: Staff, referral: StoredReferral): Promise<
 async function showTask(who: SignedIn, session: StaffSession, taskId: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const task = Id.safeParse(taskId).success ? await findTaskById(taskId) : undefined;
   const referral = task && (await mayHandleTask(who.staff, task)) ? await getReferral(task.referralId) : undefined;
-  if (!task || !referral) return htmlPage(404, messagePage('Task not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
-  if (event.httpMethod !== 'POST') return htmlPage(200, taskPage(who, task, referral, {}, []), [keep(session)]);
+  if (!task || !referral) return coachHtml(404, messagePage('Task not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
+  if (event.httpMethod !== 'POST') return coachHtml(200, taskPage(who, task, referral, {}, []), [keep(session)]);
 
   const form = readForm(event);
   if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
-    return htmlPage(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
+    return coachHtml(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
   }
   const area = who.area;
   const { result, errors } = taskForms[task.type].read(form, area, dateInTimeZone(new Date(), area.timeZone));
-  if (errors.length) return htmlPage(400, taskPage(who, task, referral, form, errors), [keep(session)]);
+  if (errors.length) return coachHtml(400, taskPage(who, task, referral, form, errors), [keep(session)]);
   try {
     // Exactly what POST /v1/tasks/{taskId}/complete does: the one path to the journey.
     await completeTask({ referralId: task.referralId, taskId: task.taskId, result, completedBy: who.staff.staffId });
   } catch (error) {
     if (error instanceof TaskResultInvalid) {
       const mapped = error.errors.map((e) => ({ field: fieldOfPointer(e.pointer), message: `Check this answer: it ${e.detail}` }));
-      return htmlPage(400, taskPage(who, task, referral, form, mapped), [keep(session)]);
+      return coachHtml(400, taskPage(who, task, referral, form, mapped), [keep(session)]);
     }
     if (error instanceof TaskConflict || error instanceof TaskNotFound) {
-      return htmlPage(409, messagePage('This task is no longer open', 'It was completed, cancelled or replaced by a newer task.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
+      return coachHtml(409, messagePage('This task is no longer open', 'It was completed, cancelled or replaced by a newer task.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
     }
     throw error;
   }
@@ -164,25 +208,25 @@ async function showTask(who: SignedIn, session: StaffSession, taskId: string, ev
 async function showReferral(who: SignedIn, session: StaffSession, referralId: string): Promise<APIGatewayProxyResult> {
   const referral = Id.safeParse(referralId).success ? await getReferral(referralId) : undefined;
   if (!referral || !(await mayViewReferral(who.staff, referral))) {
-    return htmlPage(404, messagePage('Referral not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
+    return coachHtml(404, messagePage('Referral not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
   }
   const [timeline, tasks, names] = await Promise.all([listTimeline(referral.referralId), listTasks(referral.referralId), namesOf()]);
   const { flash, ...rest } = session.data;
   logSafe('info', 'referral shown', { referralId: referral.referralId });
-  return htmlPage(200, referralPage(who, referral, timeline, tasks, names, flash), [keep(session, rest)]);
+  return coachHtml(200, referralPage(who, referral, timeline, tasks, names, flash), [keep(session, rest)]);
 }
 
 async function coachWorkspace(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const path = event.path.replace(/\/+$/, '');
   const page = event.pathParameters?.page ?? (path.endsWith('/coach') ? '' : undefined);
   const read = readSession(staffSession, event);
+  if (page === 'sign-out' && event.httpMethod === 'POST') return signOut(event, read.state === 'active' ? read.session : undefined);
   if (read.state === 'expired') {
-    const fresh = newSession<StaffSessionData>({});
-    if (page === 'sign-in') return signInRoutes('sign-in', event, fresh);
-    return redirect(coachPaths.signIn, [keep(fresh, { flash: 'timed-out' })]);
+    if (page === 'sign-in') return signInRoutes('sign-in', event, newSession<StaffSessionData>({}));
+    return notSignedIn(event, 'timed-out');
   }
   const session = read.state === 'active' ? read.session : newSession<StaffSessionData>({});
-  if (page === 'signed-out') return htmlPage(200, messagePage('You have signed out', 'You have been signed out of the coach workspace.', { text: 'Sign in again', path: coachPaths.signIn }));
+  if (page === 'signed-out') return coachHtml(200, signedOutPage());
   if (page === 'sign-in' || page === 'signed-in') {
     const notice = session.data.flash === 'timed-out' ? 'You were signed out because you did nothing for 30 minutes.' : undefined;
     return signInRoutes(page, event, notice ? { ...session, data: {} } : session, notice);
@@ -191,37 +235,29 @@ async function coachWorkspace(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const { staffId, role } = session.data;
   // The staff member is checked again on every request: someone removed since cannot go on.
   const currentRole = staffId ? await roleOf(staffId) : undefined;
-  if (!staffId || !role || currentRole !== role) return redirect(coachPaths.signIn, [keep(session, {})]);
+  if (!staffId || !role || currentRole !== role) return notSignedIn(event, 'not-signed-in');
   const staff: Staff = { staffId, role };
   const names = await namesOf();
   const who: SignedIn = { staff, name: names.get(staffId) ?? staffId, csrf: csrfToken(session.id, sessionKey()), area: currentArea() };
 
-  if (page === 'sign-out' && event.httpMethod === 'POST') {
-    const form = readForm(event);
-    if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
-      return htmlPage(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
-    }
-    logSafe('info', 'staff signed out', { code: role });
-    return redirect(coachPaths.signedOut, [clearSessionCookie(staffSession)]);
-  }
   const taskId = event.pathParameters?.taskId;
   if (taskId !== undefined) return showTask(who, session, taskId, event);
   const referralId = event.pathParameters?.referralId;
   if (referralId !== undefined) return showReferral(who, session, referralId);
-  if (event.httpMethod !== 'GET') return htmlPage(405, messagePage('Page not found', 'If you typed the web address, check it is correct.'), [keep(session)], { Allow: 'GET' });
+  if (event.httpMethod !== 'GET') return coachHtml(405, messagePage('Page not found', 'If you typed the web address, check it is correct.'), [keep(session)], { Allow: 'GET' });
 
   if (page === '' || page === 'tasks') {
     if (page === '') return redirect(coachPaths.tasks, [keep(session)]);
     const { tasks } = await listStaffTasks(staff, { scope: 'mine', limit: 100 });
     const { flash, ...rest } = session.data;
-    return htmlPage(200, tasksPage(who, tasks, flash, names), [keep(session, rest)]);
+    return coachHtml(200, tasksPage(who, tasks, flash, names), [keep(session, rest)]);
   }
   if ((page === 'team' || page === 'waitlist') && role === 'team_lead') {
-    if (page === 'waitlist') return htmlPage(200, waitlistPage(who, await listWaitlist()), [keep(session)]);
+    if (page === 'waitlist') return coachHtml(200, waitlistPage(who, await listWaitlist()), [keep(session)]);
     const [coaches, { tasks }] = await Promise.all([listCoaches(), listStaffTasks(staff, { scope: 'team', limit: 100 })]);
-    return htmlPage(200, teamPage(who, coaches.filter((c) => c.teamLeadId === staffId), tasks, names), [keep(session)]);
+    return coachHtml(200, teamPage(who, coaches.filter((c) => c.teamLeadId === staffId), tasks, names), [keep(session)]);
   }
-  return htmlPage(404, messagePage('Page not found', 'If you typed the web address, check it is correct.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
+  return coachHtml(404, messagePage('Page not found', 'If you typed the web address, check it is correct.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

@@ -7,20 +7,29 @@ export const MAX_FORM_BYTES = 32 * 1024;
 
 /**
  * Content security policy: our own styles, scripts, fonts and images only; no inline script or
- * style, no framing, forms post only to this site.
+ * style, no framing, forms post only to this site. `formTargets` adds exact https origins a
+ * form's answer may redirect to: browsers apply form-action to every redirect after a form post
+ * (the coach workspace's sign-out ends at the identity provider's sign-out page).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
+  for (const origin of formTargets) {
+    if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin)) throw new Error('form-action takes exact https origins only');
+  }
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    ["form-action 'self'", ...formTargets].join(' '),
+  ].join('; ');
+}
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,

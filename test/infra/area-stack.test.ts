@@ -218,6 +218,9 @@ describe('web pages in AWS', () => {
     expect(client.AllowedOAuthFlows).toEqual(['code']);
     expect(client.AllowedOAuthScopes).toEqual(['openid']);
     expect(JSON.stringify(client.CallbackURLs)).toContain('/live/coach/signed-in');
+    // Sign-out goes through the hosted UI's /logout, which returns only to a registered address.
+    expect(client.LogoutURLs).toHaveLength(1);
+    expect(JSON.stringify(client.LogoutURLs)).toContain('/live/coach/signed-out');
     const web = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.FunctionName).endsWith('-web-coach'),
     )!;

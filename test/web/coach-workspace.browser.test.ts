@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCoach } from '../../functions/shared/coach-store.ts';
+import { staffSession } from '../../functions/handlers/web-coach.ts';
 import { getReferral, listTasks } from '../../functions/shared/referral-store.ts';
+import { newSession, sessionCookie } from '../../functions/web/session.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { accessibilityViolations, launchBrowser, screenshot, type TestBrowser } from './browser.ts';
 
@@ -96,6 +98,18 @@ describe('the coach workspace in a browser', () => {
     await page.getByRole('link', { name: 'Assessment and plan' }).click();
     await expect.poll(heading).toBe('Record assessment and plan');
     await check('07-assessment');
+    // The session times out while the form is open: the post is answered with a page (not a
+    // redirect, which in AWS would lead off-site and be blocked), and nothing is recorded.
+    const longAgo = Date.now() - 31 * 60_000;
+    const stale = sessionCookie(staffSession, newSession({ staffId: coachId, role: 'coach' as const }, longAgo), longAgo).split(';')[0]!;
+    await browser.context.addCookies([{ ...session, value: stale.slice(stale.indexOf('=') + 1) }]);
+    await page.getByRole('button', { name: 'Complete task' }).click();
+    await expect.poll(heading).toBe('Your session has ended');
+    await check('07a-session-ended');
+    expect((await listTasks(referralId, 'assessment'))[0]!.status).toBe('open');
+    await signInAs(coach.name);
+    await page.goto(`${rt.gatewayUrl}/coach/tasks/${assessment.taskId}`);
+    await expect.poll(heading).toBe('Record assessment and plan');
     await page.getByLabel('Mental health').first().check();
     await page.getByLabel('Goals').fill('Return to full hours\nAgree adjustments with manager');
     await page.getByLabel('Actions for the participant (optional)').fill('Book a GP review');

@@ -17,6 +17,8 @@ import { taskForms, type Form } from './task-forms.ts';
 export const COACH_PATH = '/coach';
 export const coachPaths = {
   signIn: '/coach/sign-in',
+  /** Where the identity provider sends staff back with a code (a registered callback URL). */
+  signedIn: '/coach/signed-in',
   signOut: '/coach/sign-out',
   signedOut: '/coach/signed-out',
   tasks: '/coach/tasks',
@@ -111,12 +113,57 @@ export function messagePage(title: string, body: HtmlValue, link?: { text: strin
   );
 }
 
+/** Why a form post was not carried out: the session had timed out, or there was none. */
+export function sessionEndedPage(reason: 'timed-out' | 'not-signed-in'): SafeHtml {
+  const title = 'Your session has ended';
+  return coachPage(
+    undefined,
+    '',
+    title,
+    html`<h1 class="govuk-heading-l">${title}</h1>
+    <p class="govuk-body">${reason === 'timed-out' ? 'We signed you out because you had not done anything for 30 minutes, or had been signed in for 10 hours.' : 'You are not signed in.'}</p>
+    <p class="govuk-body">We have not saved what you entered on the last page. Sign in again, then enter it again.</p>
+    <p class="govuk-body"><a class="govuk-link" href="${href(coachPaths.signIn)}">Sign in again</a></p>`,
+  );
+}
+
+/**
+ * After signing out. `staffAccountLogout` (the identity provider's sign-out address) is for a
+ * session that had already ended: the workspace could not check the form, so it offers a link
+ * rather than sending the browser there itself.
+ */
+export function signedOutPage(staffAccountLogout?: string): SafeHtml {
+  const title = 'You have signed out';
+  return coachPage(
+    undefined,
+    '',
+    title,
+    staffAccountLogout
+      ? html`<h1 class="govuk-heading-l">${title}</h1>
+    <p class="govuk-body">Your session of the coach workspace had already ended.</p>
+    <p class="govuk-body">On a shared computer, also sign out of your staff account, so that nobody else can sign in as you.</p>
+    <p class="govuk-body"><a class="govuk-link" href="${staffAccountLogout}">Sign out of your staff account</a></p>`
+      : html`<h1 class="govuk-heading-l">${title}</h1>
+    <p class="govuk-body">You have been signed out of the coach workspace.</p>
+    <p class="govuk-body"><a class="govuk-link" href="${href(coachPaths.signIn)}">Sign in again</a></p>`,
+  );
+}
+
+/**
+ * Soonest due first, as the pages promise, whatever order the task index's two partitions
+ * (open and overdue) were merged in; ties in the index's order (referral, then task id).
+ */
+export function byDueDate(tasks: readonly TaskSummary[]): TaskSummary[] {
+  const key = (t: TaskSummary) => `${t.referralId}#${t.taskId}`;
+  return [...tasks].sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 function dueCell(task: TaskSummary, area: AreaSettings): SafeHtml {
   return html`${formatDateTime(task.dueAt, area.timeZone)}${task.overdue ? html` ${tag('Overdue', 'red')}` : ''}`;
 }
 
 function taskRows(tasks: readonly TaskSummary[], area: AreaSettings, showAssignee: boolean, names: ReadonlyMap<string, string>) {
-  return tasks.map((t) => [
+  return byDueDate(tasks).map((t) => [
     html`<a class="govuk-link" href="${href(coachPaths.task(t.taskId))}">${taskTypeText[t.type]}<span class="govuk-visually-hidden"> task for reference ${t.referralId}</span></a>`,
     dueCell(t, area),
     html`<a class="govuk-link" href="${href(coachPaths.referral(t.referralId))}">${t.referralId.slice(0, 8)}<span class="govuk-visually-hidden"> (referral)</span></a>`,
