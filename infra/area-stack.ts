@@ -4,6 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { InvalidAreaSettings } from '../areas/index.ts';
 import { notificationSettings, type AreaSettings } from '../areas/schema.ts';
 import { AreaAlarms } from './alarms.ts';
 import { AreaApi, apiStageName } from './api.ts';
@@ -154,6 +155,13 @@ export class AreaStack extends Stack {
    */
   private mailIdentity(area: AreaSettings, functions: AreaFunctions['functions']): void {
     const mail = notificationSettings(area);
+    if (mail.channel === 'notify') {
+      // The notifier can speak to Notify (functions/shared/mailer.ts), but the stack does not yet
+      // hold a Notify API key or template ids for it: deployed, every e-mail would fail.
+      throw new InvalidAreaSettings(
+        `Invalid area settings in areas/${area.slug}.json: notifications.channel: "notify" cannot be deployed yet (the stack has no GOV.UK Notify API key or template ids); use "ses"`,
+      );
+    }
     if (mail.channel === 'ses') {
       const domain = mail.from.split('@')[1]!;
       const identity = new ses.EmailIdentity(this, 'MailIdentity', { identity: ses.Identity.domain(domain) });

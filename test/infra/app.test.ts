@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { areaSlugs, loadArea } from '../../areas/index.ts';
+import { AreaStack } from '../../infra/area-stack.ts';
 import { buildApp } from '../../infra/build-app.ts';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'workwell-app-test-'));
@@ -58,5 +59,11 @@ describe('CDK app', () => {
     expect(() => buildApp({ areas: ['atlantis'], bundle: false, outdir })).toThrow(
       /Unknown area "atlantis"\. Known areas: .*south-yorkshire/,
     );
+  });
+
+  it('refuses an area whose e-mail channel the stack cannot deliver through yet, naming the field', { timeout: 30_000 }, () => {
+    const app = new App({ outdir, postCliContext: { 'aws:cdk:bundling-stacks': [] } });
+    const area = { ...loadArea('frimley'), notifications: { channel: 'notify' as const, from: 'workwell@frimley.example' } };
+    expect(() => new AreaStack(app, 'WorkWell-frimley', { area })).toThrow(/areas\/frimley\.json: notifications\.channel/);
   });
 });
