@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { triage } from '../domain/triage.ts';
 import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
@@ -9,8 +8,8 @@ import { validCsrf, csrfToken, CSRF_FIELD } from '../web/csrf.ts';
 import { webErrors } from '../web/errors.ts';
 import { field, htmlPage, readForm, redirect } from '../web/http.ts';
 import { withinLimit, webRateLimits } from '../web/rate-limit.ts';
-import { clearSessionCookie, newSession, readSession, type Session, sessionCookie, sessionKey, type SessionSpec } from '../web/session.ts';
-import { type Answers, SelfReferralSession } from '../web/self-referral/answers.ts';
+import { clearSessionCookie, newSession, readSession, type Session, sessionCookie, sessionKey } from '../web/session.ts';
+import { type Answers, formSessionCookie, SelfReferralSession, selfReferralSession } from '../web/self-referral/answers.ts';
 import {
   CHECK_ANSWERS,
   CONFIRMATION,
@@ -20,7 +19,6 @@ import {
   NOT_ELIGIBLE,
   referralFrom,
   selfReferralPartner,
-  signpostsOf,
 } from '../web/self-referral/flow.ts';
 import {
   checkAnswersPage,
@@ -44,15 +42,6 @@ import { questionBySlug, type QuestionContext } from '../web/self-referral/quest
  * with source `self` and the area's self-referral service as the partner. Nothing of the
  * answers is logged: page names and codes only.
  */
-const FORM_IDLE_MS = 60 * 60_000;
-const FORM_MAX_AGE_MS = 24 * 3600_000;
-
-export const selfReferralSession: SessionSpec<SelfReferralSession> = {
-  cookie: 'workwell_self_referral',
-  data: SelfReferralSession,
-  idleMs: FORM_IDLE_MS,
-  maxAgeMs: FORM_MAX_AGE_MS,
-};
 
 type FormSession = Session<SelfReferralSession>;
 
@@ -61,6 +50,7 @@ function context(): QuestionContext {
   return { area, today: dateInTimeZone(new Date(), area.timeZone) };
 }
 
+/** The cookie keeping a session as it was read, or one small enough by construction. */
 function keep(session: FormSession, data: SelfReferralSession = session.data): string {
   return sessionCookie(selfReferralSession, { ...session, data });
 }
@@ -80,34 +70,44 @@ async function showPage(slug: string, event: APIGatewayProxyEvent): Promise<APIG
 
   if (slug === CONFIRMATION) {
     if (!reference) return redirect(SELF_REFERRAL_PATH);
-    return show(200, confirmationPage(area, reference, signpostsOf(area, session.data.signposting ?? [])), session);
+    return show(200, confirmationPage(area, reference), session);
   }
   if (reference) return redirect(pagePath(CONFIRMATION), [keep(session)]);
   if (slug === NOT_ELIGIBLE) {
     const decision = eligibilitySoFar(answers, area, ctx.today);
-    if (decision.outcome !== 'not_eligible') return redirect(pagePath(nextPage(answers)), [keep(session)]);
+    if (decision.outcome !== 'not_eligible') return redirect(pagePath(nextPage(answers, area)), [keep(session)]);
     return show(200, notEligiblePage(area, decision.signposting, pagePath('postcode')), session);
   }
   if (slug === CHECK_ANSWERS) {
-    if (!isReachable(CHECK_ANSWERS, answers)) return redirect(pagePath(nextPage(answers)), [keep(session)]);
+    if (!isReachable(CHECK_ANSWERS, answers, area)) return redirect(pagePath(nextPage(answers, area)), [keep(session)]);
     return show(200, checkAnswersPage(area, answers, csrf), session);
   }
   const question = questionBySlug(slug);
   if (!question) return show(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
-  if (!isReachable(slug, answers)) return redirect(pagePath(nextPage(answers)), [keep(session)]);
+  if (!isReachable(slug, answers, area)) return redirect(pagePath(nextPage(answers, area)), [keep(session)]);
   return show(200, questionPage(area, question, answers, [], csrf, ctx), session);
 }
 
 async function submitReferral(session: FormSession, event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
   const ctx = context();
   const { area } = ctx;
-  const built = referralFrom(session.data.answers, area);
-  if (!built.ok) return redirect(pagePath(nextPage(session.data.answers)), [keep(session)]);
+  const { answers } = session.data;
+  const built = referralFrom(answers, area);
+  if (!built.ok) return redirect(pagePath(nextPage(answers, area)), [keep(session)]);
+  // Someone triage would close is signposted, and nothing stored (e.g. a birthday since they answered).
+  const eligibility = eligibilitySoFar(answers, area, ctx.today);
+  if (eligibility.outcome === 'not_eligible') {
+    logSafe('info', 'self-referral not eligible', { code: eligibility.reason });
+    return redirect(pagePath(NOT_ELIGIBLE), [keep(session)]);
+  }
   const limited = await withinLimit(event, webRateLimits.selfReferralSubmissions);
   if (!limited.allowed) return tooMany(area, limited.retryAfterSeconds);
+  const partner = selfReferralPartner(area);
   const outcome = await acceptReferral({
     referral: built.referral,
-    partner: { partnerId: selfReferralPartner(area).id },
+    // Its organisation type makes a match with another submission a new, linked referral, never
+    // an answer with that submission's reference (intake's sameReferrerMatch).
+    partner: { partnerId: partner.id, organisationType: partner.organisationType },
     // One form session sends one referral: a double click or a resend replays the first answer.
     idempotencyKey: `self-referral-${session.id}`,
     bodyHash: canonicalHash(built.referral),
@@ -118,14 +118,9 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
     return show(503, problemPage(area, 'Sorry, there is a problem with the service', 'Your referral has not been sent. Go back and try again in a few minutes.'), session);
   }
   countMetric(familyMetric('referralReceived', 'self'));
-  const decision = triage(built.referral, area, ctx.today);
-  logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: decision.outcome });
+  logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: eligibility.outcome });
   // The answers are dropped from the browser: only the reference is kept, for the confirmation page.
-  const sent: SelfReferralSession = {
-    answers: {},
-    reference: outcome.referralId,
-    ...(decision.outcome === 'not_eligible' ? { signposting: decision.signposting.map((s) => s.id) } : {}),
-  };
+  const sent: SelfReferralSession = { answers: {}, reference: outcome.referralId };
   return redirect(pagePath(CONFIRMATION), [keep(session, sent)]);
 }
 
@@ -158,24 +153,26 @@ async function postPage(slug: string, event: APIGatewayProxyEvent, lambdaContext
 
   const question = questionBySlug(slug);
   if (!question) return show(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
-  if (!isReachable(slug, session.data.answers)) return redirect(pagePath(nextPage(session.data.answers)), [keep(session)]);
+  if (!isReachable(slug, session.data.answers, area)) return redirect(pagePath(nextPage(session.data.answers, area)), [keep(session)]);
   const { values, errors } = question.read(form, ctx);
-  if (errors.length) {
-    logSafe('info', 'self-referral answer refused', { code: slug, httpStatus: 400 });
-    const shown: Answers = { ...session.data.answers, ...values };
-    return show(400, questionPage(area, question, shown, errors, csrfToken(session.id, sessionKey()), ctx), session);
-  }
+  const shown: Answers = { ...session.data.answers, ...values };
+  const refuse = (refused: typeof errors, code: string) => {
+    logSafe('info', 'self-referral answer refused', { code, httpStatus: 400 });
+    return show(400, questionPage(area, question, shown, refused, csrfToken(session.id, sessionKey()), ctx), session);
+  };
+  if (errors.length) return refuse(errors, slug);
   const answers: Answers = {
-    ...session.data.answers,
-    ...values,
+    ...shown,
     ...(slug === 'consent' && !session.data.answers.consentAt ? { consentAt: new Date().toISOString() } : {}),
   };
-  const updated = { ...session, data: { answers } };
+  // A cookie too big for the browser would be dropped, and every answer with it: say so instead.
+  const cookie = formSessionCookie(session, { answers });
+  if (!cookie) return refuse([question.tooLong], 'too_long');
   if (question.eligibility && eligibilitySoFar(answers, area, ctx.today).outcome === 'not_eligible') {
     logSafe('info', 'self-referral not eligible', { code: slug });
-    return redirect(pagePath(NOT_ELIGIBLE), [keep(updated)]);
+    return redirect(pagePath(NOT_ELIGIBLE), [cookie]);
   }
-  return redirect(pagePath(nextPage(answers)), [keep(updated)]);
+  return redirect(pagePath(nextPage(answers, area)), [cookie]);
 }
 
 async function selfReferral(event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {

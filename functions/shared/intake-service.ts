@@ -9,6 +9,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
+import type { OrganisationType } from '../domain/credentials.ts';
 import { personKeys } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
 import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
@@ -36,15 +37,49 @@ import { currentArea } from './workflow.ts';
  *    partner within a day is recognised as a retry (Powertools idempotency over DynamoDB);
  *  - one journey per person: someone already on an open journey in the area (NHS number, or
  *    name, date of birth and postcode) gets no second one; the new referral is linked and the
- *    coach told. The answer says nothing about any other partner's referral;
+ *    coach told. The answer says nothing about any other partner's referral, nor, for a
+ *    referrer that passes on many people's own submissions (a self-referral service), about
+ *    another submission of the same referrer (see sameReferrerMatch);
  *  - the journey starts with execution name = referral id, so a retry never starts two.
  */
 export type AcceptOutcome =
   | { httpStatus: 202; referralId: string; status: 'received' | 'linked' }
   | { httpStatus: 409 | 422 | 503; problem: string; referralId?: string };
 
+/**
+ * What a referrer's referral for someone already on an open journey *it* referred means:
+ *  - 'resend': the same referral sent again (perhaps corrected); the existing referral is the
+ *    answer, which is how a partner's retries heal. An organisation refers each person once.
+ *  - 'separate_submission': a service passing on what members of the public typed themselves.
+ *    Anyone can type another person's name, date of birth and postcode, so answering with the
+ *    existing referral would tell a stranger that person is in the service and give them its
+ *    reference. It is another submission: a new, linked referral, the coach told. Only the
+ *    very same submission (identical content, e.g. resent after its journey failed to start)
+ *    is recognised as itself.
+ */
+export type SameReferrerMatch = 'resend' | 'separate_submission';
+
+/** Per kind of referrer: data, so no route tests partner ids. */
+export const sameReferrerMatchByOrganisation: Readonly<Record<OrganisationType, SameReferrerMatch>> = {
+  gp: 'resend',
+  primary_care: 'resend',
+  employer: 'resend',
+  jobcentre_plus: 'resend',
+  local_authority: 'resend',
+  vcs: 'resend',
+  self_referral_service: 'separate_submission',
+  other: 'resend',
+};
+
+/** The referrer's kind: as its credential says, else as the area's settings list it. */
+function sameReferrerMatchOf(partner: { partnerId: string; organisationType?: OrganisationType | undefined }): SameReferrerMatch {
+  const organisationType = partner.organisationType ?? currentArea().partners.find((p) => p.id === partner.partnerId)?.organisationType;
+  return organisationType ? sameReferrerMatchByOrganisation[organisationType] : 'resend';
+}
+
 interface AcceptOnce {
   partnerId: string;
+  sameReferrerMatch: SameReferrerMatch;
   /** `key:<Idempotency-Key>`, or `body:<hash>` when the partner sent none. */
   requestKey: string;
   bodyHash: string;
@@ -78,7 +113,8 @@ class JourneyStartFailed extends Error {
 
 export async function acceptReferral(input: {
   referral: Referral;
-  partner: { partnerId: string };
+  /** The organisation type decides what a match with its own open referral means (sameReferrerMatch). */
+  partner: { partnerId: string; organisationType?: OrganisationType | undefined };
   idempotencyKey?: string;
   bodyHash: string;
   context?: Context;
@@ -87,6 +123,7 @@ export async function acceptReferral(input: {
   try {
     const accepted = await acceptIdempotently({
       partnerId: input.partner.partnerId,
+      sameReferrerMatch: sameReferrerMatchOf(input.partner),
       requestKey: input.idempotencyKey ? `key:${input.idempotencyKey}` : `body:${input.bodyHash}`,
       bodyHash: input.bodyHash,
       referral: input.referral,
@@ -134,7 +171,7 @@ async function openJourneyOf(referral: Referral): Promise<{ open?: StoredReferra
 async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; status: 'received' | 'linked' }> {
   for (let round = 0; round < 3; round++) {
     const { open, index } = await openJourneyOf(input.referral);
-    if (open && open.partnerId === input.partnerId) {
+    if (open && isSameReferral(open, input)) {
       // The partner's own open referral for this person (e.g. resent with corrections).
       await startJourney(open.referralId);
       return { referralId: open.referralId, status: 'received' };
@@ -157,6 +194,12 @@ async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; stat
     return { referralId, status: 'received' };
   }
   throw new Error('Could not settle the person index');
+}
+
+/** Whether the open referral is the one this request (re)sends: see SameReferrerMatch. */
+function isSameReferral(open: StoredReferral, input: AcceptOnce): boolean {
+  if (open.partnerId !== input.partnerId) return false;
+  return input.sameReferrerMatch === 'resend' || canonicalHash(open.referral) === canonicalHash(input.referral);
 }
 
 async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<void> {
@@ -197,8 +240,8 @@ async function startJourney(referralId: string): Promise<void> {
     }).catch((markError: unknown) =>
       logSafe('error', 'could not mark referral needs_attention', { referralId, ...errorFields(markError) }),
     );
-    // The idempotency record is dropped: a retry finds the stored referral (same partner,
-    // same person) and starts its journey.
+    // The idempotency record is dropped: a retry finds the stored referral (same partner and
+    // person; the same content for a separate-submission referrer) and starts its journey.
     throw new JourneyStartFailed(referralId);
   }
 }

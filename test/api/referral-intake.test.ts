@@ -101,6 +101,35 @@ describe('one journey per person', () => {
     expect(JSON.stringify(notifications[0])).not.toContain(person.participant.familyName);
   });
 
+  it('a partner resending its referral with corrections gets the same referral back', async () => {
+    const person = referralForNewPerson();
+    const first = await idOf(await post(person));
+    const corrected = await post({ ...person, participant: { ...person.participant, phone: '07700 900123' } });
+    expect(corrected.status).toBe(202);
+    expect(await idOf(corrected)).toBe(first);
+  });
+
+  it("a self-referral service's second submission for someone it referred is a new linked referral, not the first one's reference", async () => {
+    const selfReferralService = 4;
+    expect(rt.partners[selfReferralService]).toMatchObject({ organisationType: 'self_referral_service' });
+    const person = referralForNewPerson({ source: 'self', referrer: { organisation: 'WorkWell self-referral form' } });
+    const first = await idOf(await post(person, {}, selfReferralService));
+    await rt.engine.idle();
+    // Someone else typing the same name, date of birth and postcode, with their own contact details.
+    const other = await post({ ...person, participant: { ...person.participant, email: 'someone.else@example.com' } }, {}, selfReferralService);
+    expect(other.status).toBe(202);
+    const body = (await other.json()) as { referralId: string; status: string };
+    expect(body).toMatchObject({ status: 'received' });
+    expect(body.referralId).not.toBe(first);
+    expect(JSON.stringify(body)).not.toContain(first);
+    const linked = await getReferral(body.referralId);
+    expect(linked).toMatchObject({ status: 'linked', linkedTo: first });
+    expect(linked!.referral.participant.email).toBe('someone.else@example.com');
+    expect((await queryPartition(first, 'NOTIFICATION#')).filter((n) => n.template === 'duplicate_referral_linked')).toHaveLength(1);
+    // The very same submission sent again (e.g. after its journey failed to start) is itself.
+    expect(await idOf(await post(person, { 'Idempotency-Key': 'self-service-again' }, selfReferralService))).toBe(first);
+  });
+
   it('a person whose journey has ended may be referred again', async () => {
     const person = referralForNewPerson();
     const first = await idOf(await post(person));

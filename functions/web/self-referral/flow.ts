@@ -1,4 +1,4 @@
-import type { AreaSettings, Signpost } from '../../../areas/schema.ts';
+import type { AreaSettings, PartnerOrganisation } from '../../../areas/schema.ts';
 import { type Referral, type ReferralInput, ReferralSchema } from '../../domain/referral.ts';
 import { type TriageDecision, triage } from '../../domain/triage.ts';
 import type { Answers } from './answers.ts';
@@ -15,6 +15,7 @@ export const CONFIRMATION = 'confirmation';
 /** The answer fields each question fills; a question is answered when all are present. */
 const answerKeys: Record<string, readonly (keyof Answers)[]> = {
   postcode: ['postcode'],
+  'gp-practice': ['gpPracticeCode'],
   'date-of-birth': ['dateOfBirth'],
   'work-situation': ['situation'],
   'last-worked': ['lastWorked'],
@@ -35,26 +36,27 @@ export function isAnswered(question: Question, answers: Answers): boolean {
   return wanted.every((key) => answers[key] !== undefined);
 }
 
-export function applicableQuestions(answers: Answers): Question[] {
-  return questions.filter((q) => q.applies(answers));
+/** The questions asked of this person in this area, in order (eligibility first). */
+export function applicableQuestions(answers: Answers, area: AreaSettings): Question[] {
+  return questions.filter((q) => q.applies(answers, area));
 }
 
 /** The first question still to answer, or the check-your-answers page when none is left. */
-export function nextPage(answers: Answers): string {
-  return applicableQuestions(answers).find((q) => !isAnswered(q, answers))?.slug ?? CHECK_ANSWERS;
+export function nextPage(answers: Answers, area: AreaSettings): string {
+  return applicableQuestions(answers, area).find((q) => !isAnswered(q, answers))?.slug ?? CHECK_ANSWERS;
 }
 
 /** Whether `slug` may be shown now: every applicable question before it is answered. */
-export function isReachable(slug: string, answers: Answers): boolean {
-  if (slug === CHECK_ANSWERS) return nextPage(answers) === CHECK_ANSWERS;
-  const applicable = applicableQuestions(answers);
+export function isReachable(slug: string, answers: Answers, area: AreaSettings): boolean {
+  if (slug === CHECK_ANSWERS) return nextPage(answers, area) === CHECK_ANSWERS;
+  const applicable = applicableQuestions(answers, area);
   const at = applicable.findIndex((q) => q.slug === slug);
   return at >= 0 && applicable.slice(0, at).every((q) => isAnswered(q, answers));
 }
 
 /** The page before `slug` (for the back link). */
-export function previousPage(slug: string, answers: Answers): string | undefined {
-  const applicable = applicableQuestions(answers);
+export function previousPage(slug: string, answers: Answers, area: AreaSettings): string | undefined {
+  const applicable = applicableQuestions(answers, area);
   if (slug === CHECK_ANSWERS) return applicable[applicable.length - 1]?.slug;
   const at = applicable.findIndex((q) => q.slug === slug);
   return at > 0 ? applicable[at - 1]!.slug : undefined;
@@ -69,6 +71,9 @@ function provisionalReferral(answers: Answers, area: AreaSettings, today: string
   const { eligibility } = area;
   const placeholderDistrict = eligibility.postcodeDistricts[0];
   const postcode = answers.postcode ?? (placeholderDistrict ? `${placeholderDistrict} 1AA` : 'ZZ9 9ZZ');
+  // A local practice until the person says (an empty answer is no practice): nobody living
+  // outside the area is turned away before being asked about their GP.
+  const gpPracticeCode = answers.gpPracticeCode === undefined ? eligibility.gpPracticeCodes[0] : answers.gpPracticeCode || undefined;
   const situation = answers.situation ?? eligibility.situations[0]!;
   return ReferralSchema.parse({
     source: 'self',
@@ -79,7 +84,7 @@ function provisionalReferral(answers: Answers, area: AreaSettings, today: string
       // Exactly the minimum age today when not answered yet.
       dateOfBirth: isoOf(answers.dateOfBirth) ?? `${Number(year) - eligibility.minAge}-${month}-${day}`,
       postcode,
-      ...(!answers.postcode && !placeholderDistrict && eligibility.gpPracticeCodes[0] ? { gpPracticeCode: eligibility.gpPracticeCodes[0] } : {}),
+      ...(gpPracticeCode ? { gpPracticeCode } : {}),
       preferredChannel: 'email',
     },
     work: {
@@ -93,18 +98,23 @@ function provisionalReferral(answers: Answers, area: AreaSettings, today: string
 }
 
 /**
- * The area's own triage rules applied to what is answered so far: 'not_eligible' as soon as an
- * eligibility answer rules the person out, with the area's signposting to show at once.
+ * The area's own triage rules (the same function partners' referrals go through) applied to what
+ * is answered so far: 'not_eligible' as soon as an eligibility answer rules the person out, with
+ * the area's signposting to show at once. Also checked before sending, so a referral that triage
+ * would close is never stored.
  */
 export function eligibilitySoFar(answers: Answers, area: AreaSettings, today: string): TriageDecision {
   return triage(provisionalReferral(answers, area, today), area, today);
 }
 
-/** The area's self-referral service (a partner of organisation type self_referral_service). */
-export function selfReferralPartner(area: AreaSettings): { id: string; name: string } {
+/**
+ * The area's self-referral service (a partner of organisation type self_referral_service). Its
+ * type tells intake that each submission is a member of the public's own (sameReferrerMatch).
+ */
+export function selfReferralPartner(area: AreaSettings): Pick<PartnerOrganisation, 'id' | 'name' | 'organisationType'> {
   const partner = area.partners.find((p) => p.organisationType === 'self_referral_service');
   if (!partner) throw new Error(`Area ${area.slug} has no self_referral_service partner`);
-  return { id: partner.id, name: partner.name };
+  return { id: partner.id, name: partner.name, organisationType: partner.organisationType };
 }
 
 /** The referral the completed form makes: source self, consent given online at `consentAt`. */
@@ -120,6 +130,7 @@ export function referralFrom(answers: Answers, area: AreaSettings): { ok: true; 
       familyName: answers.familyName ?? '',
       dateOfBirth: isoOf(answers.dateOfBirth) ?? '',
       postcode: answers.postcode ?? '',
+      ...(answers.gpPracticeCode ? { gpPracticeCode: answers.gpPracticeCode } : {}),
       ...(email ? { email } : {}),
       ...(phone ? { phone } : {}),
       preferredChannel: answers.contactMethod ?? 'email',
@@ -139,9 +150,4 @@ export function referralFrom(answers: Answers, area: AreaSettings): { ok: true; 
   } satisfies ReferralInput;
   const parsed = ReferralSchema.safeParse(input);
   return parsed.success ? { ok: true, referral: parsed.data } : { ok: false };
-}
-
-/** The signposts of the area with the given ids (all of them when none given). */
-export function signpostsOf(area: AreaSettings, ids?: readonly string[]): Signpost[] {
-  return ids ? area.signposting.filter((s) => ids.includes(s.id)) : area.signposting;
 }

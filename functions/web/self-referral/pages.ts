@@ -46,7 +46,7 @@ export function questionPage(
   csrf: string,
   context: QuestionContext,
 ): SafeHtml {
-  const previous = previousPage(question.slug, answers);
+  const previous = previousPage(question.slug, answers, area);
   return selfReferralPage(
     area,
     question.title,
@@ -57,10 +57,10 @@ export function questionPage(
 }
 
 export function checkAnswersPage(area: AreaSettings, answers: Answers, csrf: string): SafeHtml {
-  const rows = applicableQuestions(answers).flatMap((q) =>
+  const rows = applicableQuestions(answers, area).flatMap((q) =>
     q.summary(answers).map((row) => ({ ...row, change: { path: pagePath(q.slug), hidden: row.key.toLowerCase() } })),
   );
-  const previous = previousPage(CHECK_ANSWERS, answers);
+  const previous = previousPage(CHECK_ANSWERS, answers, area);
   return selfReferralPage(
     area,
     'Check your answers before sending your referral',
@@ -93,18 +93,15 @@ export function notEligiblePage(area: AreaSettings, signposts: readonly Signpost
   );
 }
 
-export function confirmationPage(area: AreaSettings, reference: string, signposts: readonly Signpost[]): SafeHtml {
+/** Only referrals triage would not close are sent (eligibility is checked first), so no signposting here. */
+export function confirmationPage(area: AreaSettings, reference: string): SafeHtml {
   return selfReferralPage(
     area,
     'Referral sent',
     html`${panel('Referral sent', html`Your reference number<br><strong class="workwell-reference">${reference}</strong>`)}
     <p class="govuk-body">Keep this reference. You will need it if you contact us about your referral.</p>
     <h2 class="govuk-heading-m">What happens next</h2>
-    ${
-      signposts.length
-        ? html`<p class="govuk-body">We will check your referral. From what you told us, another service may be better for you:</p>${signpostList(signposts)}`
-        : html`<p class="govuk-body">We will check your referral and a Work and Health Coach will contact you the way you asked.</p>`
-    }
+    <p class="govuk-body">We will check your referral and a Work and Health Coach will contact you the way you asked.</p>
     <p class="govuk-body">If you need help urgently, call NHS 111. If your life is at risk, call 999.</p>`,
   );
 }

@@ -6,12 +6,16 @@ import { checkboxes, dateInput, type FieldError, errorFor, insetText, radios, te
 import { formatDate, readDate } from '../date-field.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { field } from '../http.ts';
-import { type Answers, contactMethods, HEALTH_DETAILS_MAX, type SupportNeed, supportNeeds } from './answers.ts';
+import { ANSWER_MAX_LENGTH, type Answers, contactMethods, HEALTH_DETAILS_MAX, type SupportNeed, supportNeeds } from './answers.ts';
 
 /**
- * The questions of the self-referral form, one per page, eligibility first: each reads and
- * validates its own fields (server side, with GOV.UK error messages) and shows them again.
- * Validation uses the referral schema's own field rules wherever the referral has them.
+ * The questions of the self-referral form, one per page: each reads and validates its own
+ * fields (server side, with GOV.UK error messages) and shows them again. Validation uses the
+ * referral schema's own field rules wherever the referral has them.
+ *
+ * Every answer triage can rule someone out on comes first (where they live or their GP
+ * practice, age, work situation and when they last worked, other significant needs), so a
+ * person who is not eligible is signposted before giving any more personal or health details.
  */
 export interface QuestionContext {
   readonly area: AreaSettings;
@@ -25,12 +29,15 @@ export interface Question {
   readonly title: string;
   /** Eligibility questions are checked against the area's rules as soon as they are answered. */
   readonly eligibility?: boolean;
-  applies(answers: Answers): boolean;
+  /** Whether the question is asked, given the answers so far and the area's settings. */
+  applies(answers: Answers, area: AreaSettings): boolean;
   /** The answer as submitted (kept even when invalid, to show it back) and what is wrong with it. */
   read(form: Record<string, string[]>, context: QuestionContext): { values: Partial<Answers>; errors: FieldError[] };
   fields(answers: Answers, errors: readonly FieldError[], context: QuestionContext): SafeHtml;
   /** Rows of the check-your-answers page. */
   summary(answers: Answers): { key: string; value: string | SafeHtml }[];
+  /** The error shown when the answer is too long to keep in the form session (see answers.ts). */
+  readonly tooLong: FieldError;
 }
 
 const participant = ReferralSchema.shape.participant.shape;
@@ -80,6 +87,13 @@ function dateFrom(form: Record<string, string[]>, name: string) {
 
 const trimmed = (form: Record<string, string[]>, name: string) => field(form, name).trim();
 
+/** A choice cannot be too long itself: the answers before it, taken together, are. */
+const tooManyAnswers = (name: string, target?: string): FieldError => ({
+  field: name,
+  ...(target ? { target } : {}),
+  message: 'Your answers are too long to keep. Go back and shorten a long answer, like how your health affects your work',
+});
+
 /** A text answer checked by a referral field schema; the first failing message wins. */
 function checkText(value: string, name: string, empty: string, schema: z.ZodType, invalid: string, max?: { length: number; message: string }): FieldError[] {
   if (!value) return [{ field: name, message: empty }];
@@ -97,7 +111,7 @@ export const questions: readonly Question[] = [
       const postcode = trimmed(form, 'postcode');
       return {
         values: { postcode },
-        errors: checkText(postcode, 'postcode', 'Enter your postcode', participant.postcode, 'Enter a full UK postcode, like S1 2HE', { length: 10, message: 'Enter a full UK postcode, like S1 2HE' }),
+        errors: checkText(postcode, 'postcode', 'Enter your postcode', participant.postcode, 'Enter a full UK postcode, like S1 2HE', { length: ANSWER_MAX_LENGTH.postcode, message: 'Enter a full UK postcode, like S1 2HE' }),
       };
     },
     fields: (a, errors) =>
@@ -113,6 +127,38 @@ export const questions: readonly Question[] = [
         spellcheck: false,
       }),
     summary: (a) => [{ key: 'Postcode', value: a.postcode ?? '' }],
+    tooLong: { field: 'postcode', message: 'Postcode is too long' },
+  },
+  {
+    // Areas that also serve people registered with a local GP practice, wherever they live: ask
+    // (optionally) before triage can turn someone away for their postcode alone.
+    slug: 'gp-practice',
+    title: 'What is your GP practice code? (optional)',
+    eligibility: true,
+    applies: (_a, area) => area.eligibility.gpPracticeCodes.length > 0,
+    read: (form) => {
+      const gpPracticeCode = trimmed(form, 'gpPracticeCode').replace(/\s+/g, '').toUpperCase();
+      const invalid = 'Enter a GP practice code of 1 letter and 5 numbers, like C88001, or leave it empty';
+      return {
+        values: { gpPracticeCode },
+        errors: gpPracticeCode
+          ? checkText(gpPracticeCode, 'gpPracticeCode', invalid, participant.gpPracticeCode.unwrap(), invalid, { length: ANSWER_MAX_LENGTH.gpPracticeCode, message: invalid })
+          : [],
+      };
+    },
+    fields: (a, errors, { area }) =>
+      textInput({
+        name: 'gpPracticeCode',
+        label: 'What is your GP practice code? (optional)',
+        hint: `If you live outside ${area.name} but are registered with a GP practice in it, WorkWell can still help you. The code is 1 letter and 5 numbers, like C88001: your GP practice can tell you it. Leave this empty if you do not know it.`,
+        value: a.gpPracticeCode ?? '',
+        error: errorFor(errors, 'gpPracticeCode'),
+        isPageHeading: true,
+        widthClass: 'govuk-input--width-10',
+        spellcheck: false,
+      }),
+    summary: (a) => [{ key: 'GP practice code', value: a.gpPracticeCode || 'Not given' }],
+    tooLong: { field: 'gpPracticeCode', message: 'GP practice code is too long' },
   },
   {
     slug: 'date-of-birth',
@@ -135,6 +181,7 @@ export const questions: readonly Question[] = [
         autocompletePrefix: 'bday',
       }),
     summary: (a) => [{ key: 'Date of birth', value: isoOf(a.dateOfBirth) ? formatDate(isoOf(a.dateOfBirth)!) : '' }],
+    tooLong: tooManyAnswers('dateOfBirth', 'dateOfBirth-day'),
   },
   {
     slug: 'work-situation',
@@ -159,6 +206,7 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'Your situation', value: a.situation ? situationText[a.situation] : '' }],
+    tooLong: tooManyAnswers('situation'),
   },
   {
     slug: 'last-worked',
@@ -180,6 +228,34 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'Last worked', value: isoOf(a.lastWorked) ? formatDate(isoOf(a.lastWorked)!) : '' }],
+    tooLong: tooManyAnswers('lastWorked', 'lastWorked-day'),
+  },
+  {
+    slug: 'other-needs',
+    title: 'Do you have other significant needs that affect your day-to-day life?',
+    // Complex needs can rule someone out (the area's exclusions.complexNeeds): asked up front.
+    eligibility: true,
+    applies: always,
+    read: (form) => {
+      const value = trimmed(form, 'otherNeeds');
+      const ok = value === 'yes' || value === 'no';
+      return {
+        values: ok ? { otherNeeds: value } : {},
+        errors: ok ? [] : [{ field: 'otherNeeds', message: 'Select yes if you have other significant needs' }],
+      };
+    },
+    fields: (a, errors) => html`${radios({
+      name: 'otherNeeds',
+      legend: 'Do you have other significant needs that affect your day-to-day life?',
+      hint: 'For example, problems with housing, drug or alcohol use, or support from social services.',
+      items: yesNo,
+      ...(a.otherNeeds ? { value: a.otherNeeds } : {}),
+      error: errorFor(errors, 'otherNeeds'),
+      isPageHeading: true,
+      inline: true,
+    })}${insetText(html`If you need help urgently, call NHS 111. If your life is at risk, call 999.`)}`,
+    summary: (a) => [{ key: 'Other significant needs', value: a.otherNeeds === 'yes' ? 'Yes' : a.otherNeeds === 'no' ? 'No' : '' }],
+    tooLong: tooManyAnswers('otherNeeds'),
   },
   {
     slug: 'name',
@@ -188,7 +264,7 @@ export const questions: readonly Question[] = [
     read: (form) => {
       const givenName = trimmed(form, 'givenName');
       const familyName = trimmed(form, 'familyName');
-      const tooLong = (what: string) => ({ length: 200, message: `${what} must be 200 characters or fewer` });
+      const tooLong = (what: string) => ({ length: ANSWER_MAX_LENGTH.name, message: `${what} must be ${ANSWER_MAX_LENGTH.name} characters or fewer` });
       return {
         values: { givenName, familyName },
         errors: [
@@ -201,6 +277,7 @@ export const questions: readonly Question[] = [
       ${textInput({ name: 'givenName', label: 'First name', value: a.givenName ?? '', error: errorFor(errors, 'givenName'), autocomplete: 'given-name', spellcheck: false })}
       ${textInput({ name: 'familyName', label: 'Last name', value: a.familyName ?? '', error: errorFor(errors, 'familyName'), autocomplete: 'family-name', spellcheck: false })}`,
     summary: (a) => [{ key: 'Name', value: `${a.givenName ?? ''} ${a.familyName ?? ''}`.trim() }],
+    tooLong: { field: 'givenName', message: 'Your name is too long' },
   },
   {
     slug: 'contact-method',
@@ -225,6 +302,7 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'Contact by', value: a.contactMethod ? contactText[a.contactMethod] : '' }],
+    tooLong: tooManyAnswers('contactMethod'),
   },
   {
     slug: 'email',
@@ -234,12 +312,13 @@ export const questions: readonly Question[] = [
       const email = trimmed(form, 'email');
       return {
         values: { email },
-        errors: checkText(email, 'email', 'Enter your email address', participant.email.unwrap(), 'Enter an email address in the correct format, like name@example.com', { length: 320, message: 'Email address must be 320 characters or fewer' }),
+        errors: checkText(email, 'email', 'Enter your email address', participant.email.unwrap(), 'Enter an email address in the correct format, like name@example.com', { length: ANSWER_MAX_LENGTH.email, message: `Email address must be ${ANSWER_MAX_LENGTH.email} characters or fewer` }),
       };
     },
     fields: (a, errors) =>
       textInput({ name: 'email', label: 'What is your email address?', value: a.email ?? '', error: errorFor(errors, 'email'), isPageHeading: true, type: 'email', autocomplete: 'email', spellcheck: false }),
     summary: (a) => [{ key: 'Email address', value: a.email ?? '' }],
+    tooLong: { field: 'email', message: 'Email address is too long' },
   },
   {
     slug: 'phone',
@@ -249,12 +328,13 @@ export const questions: readonly Question[] = [
       const phone = trimmed(form, 'phone');
       return {
         values: { phone },
-        errors: checkText(phone, 'phone', 'Enter your phone number', participant.phone.unwrap(), 'Enter a UK phone number, like 07700 900 982', { length: 20, message: 'Enter a UK phone number, like 07700 900 982' }),
+        errors: checkText(phone, 'phone', 'Enter your phone number', participant.phone.unwrap(), 'Enter a UK phone number, like 07700 900 982', { length: ANSWER_MAX_LENGTH.phone, message: 'Enter a UK phone number, like 07700 900 982' }),
       };
     },
     fields: (a, errors) =>
       textInput({ name: 'phone', label: 'What is your phone number?', hint: 'For example, 07700 900 982', value: a.phone ?? '', error: errorFor(errors, 'phone'), isPageHeading: true, type: 'tel', autocomplete: 'tel', widthClass: 'govuk-input--width-20' }),
     summary: (a) => [{ key: 'Phone number', value: a.phone ?? '' }],
+    tooLong: { field: 'phone', message: 'Phone number is too long' },
   },
   {
     slug: 'conditions',
@@ -276,6 +356,7 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'Health conditions', value: html`${(a.conditions ?? []).map((c, i) => html`${i ? html`<br>` : ''}${conditionText[c]}`)}` }],
+    tooLong: tooManyAnswers('conditions'),
   },
   {
     slug: 'health-details',
@@ -298,6 +379,8 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'How your health affects your work', value: a.healthDetails || 'Not given' }],
+    // Within the character limit, text in a script of 3 bytes a character can still outgrow the cookie.
+    tooLong: { field: 'healthDetails', message: 'How your health affects your work is too long. Make it shorter' },
   },
   {
     slug: 'support',
@@ -318,30 +401,7 @@ export const questions: readonly Question[] = [
         isPageHeading: true,
       }),
     summary: (a) => [{ key: 'Support that would help', value: a.support?.length ? html`${a.support.map((s, i) => html`${i ? html`<br>` : ''}${supportText[s]}`)}` : 'Not given' }],
-  },
-  {
-    slug: 'other-needs',
-    title: 'Do you have other significant needs that affect your day-to-day life?',
-    applies: always,
-    read: (form) => {
-      const value = trimmed(form, 'otherNeeds');
-      const ok = value === 'yes' || value === 'no';
-      return {
-        values: ok ? { otherNeeds: value } : {},
-        errors: ok ? [] : [{ field: 'otherNeeds', message: 'Select yes if you have other significant needs' }],
-      };
-    },
-    fields: (a, errors) => html`${radios({
-      name: 'otherNeeds',
-      legend: 'Do you have other significant needs that affect your day-to-day life?',
-      hint: 'For example, problems with housing, drug or alcohol use, or support from social services.',
-      items: yesNo,
-      ...(a.otherNeeds ? { value: a.otherNeeds } : {}),
-      error: errorFor(errors, 'otherNeeds'),
-      isPageHeading: true,
-      inline: true,
-    })}${insetText(html`If you need help urgently, call NHS 111. If your life is at risk, call 999.`)}`,
-    summary: (a) => [{ key: 'Other significant needs', value: a.otherNeeds === 'yes' ? 'Yes' : a.otherNeeds === 'no' ? 'No' : '' }],
+    tooLong: tooManyAnswers('support'),
   },
   {
     slug: 'consent',
@@ -381,6 +441,7 @@ export const questions: readonly Question[] = [
       { key: 'Agreed to be referred', value: a.consent === 'yes' ? 'Yes' : 'No' },
       { key: 'Research contact', value: a.evaluationContact === 'yes' ? 'Yes' : a.evaluationContact === 'no' ? 'No' : '' },
     ],
+    tooLong: tooManyAnswers('consent'),
   },
 ];
 
