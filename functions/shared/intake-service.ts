@@ -20,6 +20,7 @@ import {
   ConditionFailed,
   createReferral,
   getReferral,
+  personIndexKey,
   referralUpdate,
   setStatus,
   type StoredReferral,
@@ -143,9 +144,6 @@ export async function acceptReferral(input: {
   }
 }
 
-/** The person index: one item per match key, naming the person's latest journey (hashes only). */
-export const personIndexKey = (personKey: string) => ({ pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' });
-
 /** The person's open journey, if any, and the index items to write for a new one. */
 async function openJourneyOf(referral: Referral): Promise<{ open?: StoredReferral; index: TransactItem[] }> {
   const index: TransactItem[] = [];
@@ -207,7 +205,8 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
   const coach = open.coachId ? await getCoach(open.coachId) : undefined;
   const to = coach?.email ?? currentArea().teamLeads[0]!.email;
   const notify: TransactItem[] = [
-    timelinePut(open.referralId, { at, event: 'duplicate_referral_linked', reason: input.referral.source }),
+    // The link on the journey's side: the linked referral's records expire with the journey's.
+    timelinePut(open.referralId, { at, event: 'duplicate_referral_linked', reason: input.referral.source, linkedReferralId: referralId }),
     referralUpdate(open.referralId, { updatedAt: at }, { expression: 'attribute_not_exists(closedAt)' }),
     notificationPut(
       open.referralId,

@@ -24,7 +24,8 @@
  * - task ptr: referralId and taskId only (no personal data), written with the task, so the
  *   coach API can find a task by its id alone (`findTaskById`).
  * - expiresAt (TTL, epoch seconds) is set on every item of a referral when it closes:
- *   close time + the area's retentionYears.
+ *   close time + the area's retentionYears; and, with the same expiry, on its task pointers,
+ *   the person index items still naming it, and the referrals linked to its journey.
  *
  * Writes are transactions with conditions, so a retried invocation never writes twice.
  */
@@ -39,6 +40,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { TaskType } from '../../workflows/states.ts';
+import { type PersonDetails, personKeys } from '../domain/person-match.ts';
 import type { Referral, ReferralSource, ReferralStatus } from '../domain/referral.ts';
 import {
   retentionExpiry,
@@ -128,6 +130,8 @@ export interface TimelineDetails {
   readonly signposting?: readonly string[];
   /** Coach id (a staff code, not personal data of the participant). */
   readonly coachId?: string;
+  /** A referral linked to this journey (an opaque id): its records expire with the journey's. */
+  readonly linkedReferralId?: string;
 }
 
 export interface TimelineEntry extends TimelineDetails {
@@ -495,29 +499,48 @@ export async function recordStage(
   return { recorded, referral: latest };
 }
 
-/** Sets expiresAt on every item of the referral that lacks it (idempotent). */
+/** The person index: one item per match key, naming the person's latest journey (hashes only). */
+export const personIndexKey = (personKey: string) => ({ pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' });
+
+/**
+ * Sets expiresAt on every item of the referral that lacks it, and on what lives outside its
+ * partition but belongs to it: task pointers, person index items that still name it, and
+ * referrals linked to its journey (idempotent).
+ */
 export async function applyRetention(referralId: string, expiresAt: number): Promise<void> {
   const items = await queryPartition(referralId, '');
-  const pending = items.filter((item) => item[TTL] === undefined);
-  for (let i = 0; i < pending.length; i += 10) {
-    await Promise.all(
-      pending.slice(i, i + 10).map(async (item) => {
-        try {
-          await dynamo().send(
-            new UpdateCommand({
-              TableName: table(),
-              Key: { pk: item.pk, sk: item.sk },
-              UpdateExpression: 'SET #ttl = :ttl',
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#ttl)',
-              ExpressionAttributeNames: { '#ttl': TTL },
-              ExpressionAttributeValues: { ':ttl': expiresAt },
-            }),
-          );
-        } catch (error) {
-          if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
-        }
+  const expire = (key: { pk: unknown; sk: unknown }, onlyIfNaming?: string) => expireItem(key, expiresAt, onlyIfNaming);
+  const owned = [
+    ...items.filter((item) => item[TTL] === undefined).map((item) => () => expire({ pk: item.pk, sk: item.sk })),
+    ...items.filter((item) => item.type === 'task').map((item) => () => expire(taskPointerKey(String(item.taskId)))),
+    ...items
+      .filter((item) => item.type === 'referral' && isPerson(item.referral))
+      .flatMap((item) => personKeys(item.referral as { participant: PersonDetails }))
+      .map((key) => () => expire(personIndexKey(key), referralId)),
+  ];
+  for (let i = 0; i < owned.length; i += 10) await Promise.all(owned.slice(i, i + 10).map((run) => run()));
+  const linked = items.filter((item) => item.type === 'timeline' && typeof item.linkedReferralId === 'string').map((item) => String(item.linkedReferralId));
+  for (const id of new Set(linked)) if (id !== referralId) await applyRetention(id, expiresAt);
+}
+
+const isPerson = (document: unknown): boolean =>
+  typeof (document as { participant?: unknown } | undefined)?.participant === 'object';
+
+/** Sets the TTL on one item if it exists, has none yet and (for index items) still names the referral. */
+async function expireItem(key: { pk: unknown; sk: unknown }, expiresAt: number, onlyIfNaming?: string): Promise<void> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: key.pk, sk: key.sk },
+        UpdateExpression: 'SET #ttl = :ttl',
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#ttl)${onlyIfNaming ? ' AND referralId = :referralId' : ''}`,
+        ExpressionAttributeNames: { '#ttl': TTL },
+        ExpressionAttributeValues: { ':ttl': expiresAt, ...(onlyIfNaming ? { ':referralId': onlyIfNaming } : {}) },
       }),
     );
+  } catch (error) {
+    if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
   }
 }
 

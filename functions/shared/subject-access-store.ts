@@ -20,10 +20,10 @@ import {
   subjectKeys,
 } from '../domain/subject-access.ts';
 import { dynamo } from './aws-clients.ts';
-import { personIndexKey } from './intake-service.ts';
 import { listOnwardReferrals } from './onward-referral-store.ts';
 import {
   getReferral,
+  personIndexKey,
   queryPartition,
   ReferralNotFound,
   referralUpdate,
