@@ -63,7 +63,8 @@ export function href(path: string): string {
 }
 
 export function cookies(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a cookie named `constructor` or `__proto__` is an ordinary name.
+  const out: Record<string, string> = Object.create(null);
   for (const part of (header(event, 'cookie') ?? '').split(/[;,]\s*/)) {
     const at = part.indexOf('=');
     if (at <= 0) continue;
@@ -100,7 +101,9 @@ export function readForm(
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_FORM_BYTES) return undefined;
-  const out: Record<string, string[]> = {};
+  // No prototype: a field named `constructor`, `toString` or `__proto__` is an ordinary field
+  // (on a plain object it would find the inherited function, and pushing to it throws).
+  const out: Record<string, string[]> = Object.create(null);
   for (const [key, value] of new URLSearchParams(text)) (out[key] ??= []).push(value);
   return out;
 }

@@ -5,7 +5,7 @@ import { FirstContactResult } from '../../functions/domain/task-results.ts';
 import { fieldOfPointer, localTimeToIso, taskForms } from '../../functions/web/coach/task-forms.ts';
 import { csrfToken, validCsrf } from '../../functions/web/csrf.ts';
 import { escapeHtml, html } from '../../functions/web/html.ts';
-import { CONTENT_SECURITY_POLICY, setCookie } from '../../functions/web/http.ts';
+import { CONTENT_SECURITY_POLICY, cookies, field, readForm, setCookie } from '../../functions/web/http.ts';
 import { derivedKey, seal, unseal } from '../../functions/web/seal.ts';
 import { newSession, readSession, sessionCookie, type SessionSpec } from '../../functions/web/session.ts';
 
@@ -21,6 +21,21 @@ describe('HTML escaping', () => {
     expect(html`<p title="${hostile}">${hostile}</p>`.value).not.toMatch(/<script|"x"|' onload/);
     expect(escapeHtml(`&<>"'\``)).toBe('&amp;&lt;&gt;&quot;&#39;&#96;');
     expect(html`<div>${html`<b>${'<i>'}</b>`}</div>`.value).toBe('<div><b>&lt;i&gt;</b></div>');
+  });
+});
+
+describe('forms and cookies as sent', () => {
+  it('reads fields and cookies named like Object.prototype members as ordinary names', () => {
+    const body = 'constructor=a&toString=b&__proto__=c&hasOwnProperty=d&postcode=S1+2HE&postcode=S2';
+    const form = readForm({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, multiValueHeaders: {}, body, isBase64Encoded: false })!;
+    expect(form.constructor).toEqual(['a']);
+    expect(field(form, 'toString')).toBe('b');
+    expect(field(form, '__proto__')).toBe('c');
+    expect(form.postcode).toEqual(['S1 2HE', 'S2']);
+    expect(field(form, 'valueOf')).toBe('');
+    const jar = cookies({ headers: { cookie: 'constructor=1; __proto__=2; session=3' }, multiValueHeaders: {} });
+    expect([jar.constructor, jar.__proto__, jar.session]).toEqual(['1', '2', '3']);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 });
 
