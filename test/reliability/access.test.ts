@@ -6,7 +6,8 @@ import { getReferral, listTasks } from '../../functions/shared/referral-store.ts
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { registerTestPartners } from '../support/partners.ts';
-import { validRequest } from '../support/route-requests.ts';
+import { type PageRequest, validPageRequest, validRequest } from '../support/route-requests.ts';
+import { formBody, getPage, sealedStaffCookie, SELF_REFERRAL_COOKIE, signInStaff, STAFF_COOKIE, startSelfReferral, tamperedCookie, walkSelfReferral, type WebSession } from '../support/web-pages.ts';
 
 /**
  * Access: every route of the partner, coach and provider APIs (functions/api-routes.ts, so a new
@@ -17,8 +18,8 @@ import { validRequest } from '../support/route-requests.ts';
  * the contract names, the answer discloses nothing (no ids, names or details of what is behind
  * it), and nothing changes: no referral stored, no journey started, no task completed.
  *
- * Web pages check their own session cookie and are tested with the pages; the OpenAPI document is
- * public on purpose.
+ * The OpenAPI document is public on purpose. The web pages check their own session cookie: they
+ * have a test of their own below.
  */
 type Headers = Record<string, string>;
 let tb: JourneyTestbed;
@@ -186,3 +187,147 @@ function alterPayload(jwt: string, staffId: string): string {
   const altered = { ...claims, 'custom:staff_id': staffId };
   return [header, Buffer.from(JSON.stringify(altered)).toString('base64url'), signature].join('.');
 }
+
+/**
+ * Access to the web pages (the `page: true` routes): every coach workspace page with no session,
+ * an expired one (idle, or past its 10 hours), a forged, tampered or renamed cookie, a removed
+ * staff member's or a role it does not have; another coach's session on a task or referral not
+ * theirs (404, as if there were none); a coach on the team leads' pages (404); and every form
+ * post without, or with another session's, CSRF token (403). The self-referral form's posts
+ * without a session (its "answers deleted" page) or token. Each is refused as the code's
+ * contract says (no session: 303 to sign in, 401 for a post), discloses nothing, and changes
+ * nothing: no referral stored, no journey started, the task still open, the session still valid.
+ * The self-referral start and question pages and the assets need no session: they are public.
+ */
+it('every web page refuses a wrong, missing or expired session and a wrong CSRF token, disclosing nothing and changing nothing', { timeout: 120_000 }, async () => {
+  const { rt, area } = tb;
+  const url = rt.gatewayUrl;
+  const coach = await signInStaff(url, assignee);
+  const other = await signInStaff(url, otherCoach);
+  const lead = await signInStaff(url, teamLead);
+  rt.clock.advance(61_000); // the form's per-minute post limit: a window of its own
+  const walked = await walkSelfReferral(url, 9100);
+  const selfReferral: WebSession = { cookie: walked.at.get('postcode')!, csrf: walked.csrf };
+  const completed: WebSession = { cookie: walked.at.get('check-answers')!, csrf: walked.csrf };
+  const anotherForm = await startSelfReferral(url);
+  const familyName = (await getReferral(referralId))!.referral.participant.familyName;
+  const assigneeName = area.coaches.find((c) => c.id === assignee)!.name;
+  const now = Date.now();
+  const staffData = { staffId: assignee, role: 'coach' };
+  const otherCookie = (session: WebSession, name: string) => `${name}=${session.cookie.slice(session.cookie.indexOf('=') + 1)}`;
+
+  interface PageAttempt {
+    readonly route: string;
+    readonly who: string;
+    readonly expected: number;
+    readonly status: number;
+    readonly location: string | null;
+    readonly disclosed: string[];
+  }
+  const secrets = [referralId, taskId, givenName, familyName, assigneeName, 'Webself9100'];
+  async function tryPage(route: ApiRoute, who: string, req: PageRequest, cookie: string | undefined, csrf: string | undefined, expected: number, path = req.path): Promise<PageAttempt> {
+    const res = await fetch(`${url}${path}`, {
+      method: route.method,
+      headers: { ...(cookie ? { cookie } : {}), ...(req.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(req.form ? { body: formBody({ ...req.form, ...(csrf === undefined ? {} : { csrfToken: csrf }) }) } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    const headers = [...res.headers].filter(([k]) => k !== 'set-cookie').map(([k, v]) => `${k}: ${v}`).join('\n');
+    const disclosed = secrets.filter((s) => `${text}\n${headers}`.includes(s));
+    if (res.status >= 400 && !res.headers.get('content-type')?.startsWith('text/html')) disclosed.push(`content-type ${res.headers.get('content-type')}`);
+    // A refusal's redirect leads to signing in, and nowhere else.
+    const location = res.headers.get('location');
+    if (res.status === 303 && location !== '/coach/sign-in') disclosed.push(`location ${location}`);
+    return { route: `${route.method} ${route.path}`, who, expected, status: res.status, location, disclosed };
+  }
+
+  const itemsBefore = await rt.countReferralItems();
+  const journeysBefore = rt.engine.listExecutions().length;
+  const attempts: PageAttempt[] = [];
+  const pageRoutes = (apiRoutes as readonly ApiRoute[]).filter((r) => 'page' in r);
+  const publicRoutes: string[] = [];
+  for (const route of pageRoutes) {
+    const key = `${route.method} ${route.path}`;
+    if (route.function === 'web-coach') {
+      const req = validPageRequest(route, { referralId, taskId, selfReferral, coach });
+      const post = route.method === 'POST';
+      // No session: GET pages send to sign in; a post is answered 401 ("your session has ended"),
+      // except signing out, which has nothing to end (200, the signed-out page, the cookie cleared)
+      // or, for a sealed session of someone it no longer names, still wants the session's token (403).
+      const signOut = key === 'POST /coach/{page}';
+      const signIn = signOut ? 200 : post ? 401 : 303;
+      const noSession: [string, string | undefined][] = [
+        ['no session', undefined],
+        ['an idle-expired session', sealedStaffCookie(staffData, { createdAt: now - 40 * 60_000, lastSeenAt: now - 31 * 60_000 })],
+        ['a session past its 10 hours', sealedStaffCookie(staffData, { createdAt: now - 10 * 3600_000 - 60_000, lastSeenAt: now - 60_000 })],
+        ['a forged session (another key)', sealedStaffCookie(staffData, { createdAt: now, lastSeenAt: now }, 'not-the-stack-secret-0123456789')],
+        ['a tampered session', tamperedCookie(coach.cookie)],
+        ['the self-referral cookie renamed', otherCookie(selfReferral, STAFF_COOKIE)],
+        ['a removed staff member', sealedStaffCookie({ staffId: 'coach-removed', role: 'coach' }, { createdAt: now, lastSeenAt: now })],
+        ['a coach claiming team lead', sealedStaffCookie({ staffId: assignee, role: 'team_lead' }, { createdAt: now, lastSeenAt: now })],
+      ];
+      for (const [who, cookie] of noSession) {
+        const sealedByUs = who === 'a removed staff member' || who === 'a coach claiming team lead';
+        attempts.push(await tryPage(route, who, req, cookie, coach.csrf, signOut && sealedByUs ? 403 : signIn));
+      }
+      if (route.path.includes('{taskId}') || route.path.includes('{referralId}')) attempts.push(await tryPage(route, "another coach's session", req, other.cookie, other.csrf, 404));
+      if (post) {
+        attempts.push(await tryPage(route, 'no CSRF token', req, coach.cookie, undefined, 403));
+        attempts.push(await tryPage(route, "another session's CSRF token", req, coach.cookie, other.csrf, 403));
+        attempts.push(await tryPage(route, 'a CSRF token of the self-referral form', req, coach.cookie, selfReferral.csrf, 403));
+      }
+      if (key === 'GET /coach/{page}') {
+        for (const page of ['team', 'waitlist']) attempts.push(await tryPage(route, `a coach on /coach/${page}`, req, coach.cookie, undefined, 404, `/coach/${page}`));
+      }
+    } else if (key === 'POST /self-referral/{page}') {
+      const req = validPageRequest(route, { referralId, taskId, selfReferral, coach });
+      const send = { ...req, path: '/self-referral/check-answers', form: { website: '' } };
+      for (const [who, r] of [['a question', req], ['sending the completed form', send]] as const) {
+        const cookie = r === send ? completed.cookie : selfReferral.cookie;
+        attempts.push(await tryPage(route, `${who}: no session`, r, undefined, walked.csrf, 200));
+        attempts.push(await tryPage(route, `${who}: a tampered session`, r, tamperedCookie(cookie), walked.csrf, 200));
+        attempts.push(await tryPage(route, `${who}: the staff cookie renamed`, r, otherCookie(coach, SELF_REFERRAL_COOKIE), coach.csrf, 200));
+        attempts.push(await tryPage(route, `${who}: no CSRF token`, r, cookie, undefined, 403));
+        attempts.push(await tryPage(route, `${who}: another form's CSRF token`, r, cookie, anotherForm.csrf, 403));
+        attempts.push(await tryPage(route, `${who}: a coach's CSRF token`, r, cookie, coach.csrf, 403));
+      }
+    } else {
+      publicRoutes.push(key);
+    }
+  }
+  await rt.engine.idle();
+  const wrong = attempts.filter((a) => a.status !== a.expected);
+  const disclosing = attempts.filter((a) => a.disclosed.length > 0);
+  const unchanged = {
+    referralItems: (await rt.countReferralItems()) - itemsBefore,
+    journeys: rt.engine.listExecutions().length - journeysBefore,
+    task: (await listTasks(referralId, 'first_contact')).find((t) => t.taskId === taskId)?.status,
+    referral: await getReferral(referralId).then((r) => ({ status: r?.status, coachId: r?.coachId })),
+  };
+  console.log(
+    `access (web pages): ${pageRoutes.length} routes (${publicRoutes.length} public), ${attempts.length} refused attempts, ${attempts.length - wrong.length} with the right status, ` +
+      `${wrong.length} wrong, ${disclosing.length} disclosing, ${unchanged.referralItems} referrals stored, ${unchanged.journeys} journeys started, ` +
+      `task ${unchanged.task}`,
+  );
+  expect(wrong.map((a) => `${a.route} as ${a.who}: ${a.status} ${a.location ?? ''}, expected ${a.expected}`)).toEqual([]);
+  expect(disclosing.map((a) => `${a.route} as ${a.who}: ${a.disclosed.join(', ')}`)).toEqual([]);
+  expect(publicRoutes.sort()).toEqual(['GET /assets/{proxy+}', 'GET /self-referral', 'GET /self-referral/{page}']);
+  expect(attempts.length).toBe(attempts.length - wrong.length);
+  expect(unchanged).toEqual({ referralItems: 0, journeys: 0, task: 'open', referral: { status: 'awaiting_first_contact', coachId: assignee } });
+  // The rightful visitors do get through with what was refused: the coach sees and completes the
+  // task, the team lead sees the team, the completed form is sent once.
+  expect((await getPage(url, `/coach/tasks/${taskId}`, coach.cookie)).status).toBe(200);
+  expect((await getPage(url, `/coach/referrals/${referralId}`, coach.cookie)).status).toBe(200);
+  expect((await getPage(url, '/coach/team', lead.cookie)).status).toBe(200);
+  const taskRoute = pageRoutes.find((r) => r.method === 'POST' && r.path === '/coach/tasks/{taskId}')!;
+  const done = await tryPage(taskRoute, 'the assignee', validPageRequest(taskRoute, { referralId, taskId, selfReferral, coach }), coach.cookie, coach.csrf, 303);
+  expect(done.status).toBe(303);
+  const sendRoute = pageRoutes.find((r) => r.method === 'POST' && r.path === '/self-referral/{page}')!;
+  const sent = await tryPage(sendRoute, 'the person', { path: '/self-referral/check-answers', form: { website: '' } }, completed.cookie, completed.csrf, 303);
+  expect(sent.status).toBe(303);
+  await rt.engine.idle();
+  expect((await rt.countReferralItems()) - itemsBefore).toBe(1);
+  expect((await listTasks(referralId, 'first_contact')).find((t) => t.taskId === taskId)?.status).toBe('completed');
+});

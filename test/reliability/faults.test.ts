@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOnwardReferrals } from '../../functions/shared/onward-referral-store.ts';
-import { getReferral, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
+import { providerStatuses } from '../../functions/domain/onward-referral.ts';
+import { getReferral, listTasks, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
 import { nhsNumberFor, validReferral } from '../fixtures/referrals.ts';
 import { injectDynamoFaults } from '../support/faults.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
@@ -144,11 +145,28 @@ describe("a provider's webhook", () => {
       return onward?.status === 'sent' ? onward : undefined;
     }, 'the onward referral delivered after a time-out', 90_000);
     const stalled = provider.refused.stalled - before.stalled;
+    await rt.engine.idle();
+    // Every onward referral is delivered (sent, or answered by the provider), or surfaced (marked
+    // unreachable or unanswered with a chase task for the coach); any other is dropped. A
+    // pending one here is dropped too: the journeys are idle, so no retry is on its way.
+    let onwardReferrals = 0;
+    let dropped = 0;
+    for (const referralId of [failing, slow]) {
+      const chased = (await listTasks(referralId, 'provider_chase')).length > 0;
+      for (const onward of await listOnwardReferrals(referralId)) {
+        onwardReferrals++;
+        const deliveredOrAnswered = onward.status === 'sent' || (providerStatuses as readonly string[]).includes(onward.status);
+        const surfaced = (onward.status === 'unreachable' || onward.status === 'no_response') && chased;
+        if (!deliveredOrAnswered && !surfaced) dropped++;
+      }
+    }
 
     console.log(
       `faults (provider): 500 on ${failedTries} tries then a chase task for the coach (onward referral ${unreached?.status}); ` +
-        `${stalled} unanswered then delivered on try ${delivered.attempts}; 0 dropped`,
+        `${stalled} unanswered then delivered on try ${delivered.attempts}; ${onwardReferrals} onward referrals, ${dropped} dropped`,
     );
+    expect(onwardReferrals).toBe(2);
+    expect(dropped).toBe(0);
     expect(failedTries).toBe(5);
     expect(chase.assignee).toBe((await getReferral(failing))?.coachId);
     expect(noAnswer.length).toBeGreaterThan(0);
@@ -185,12 +203,24 @@ describe('the mail endpoint down', () => {
     let recorded = 0;
     let reported = 0;
     let sentLater = 0;
+    // An e-mail is dropped unless it was sent, or given up and recorded on the referral as failed,
+    // or is still pending with a next try scheduled.
+    let emails = 0;
+    let dropped = 0;
     const mail = await rt.mailbox.messages();
     for (const referralId of referrals) {
       const notes = await queryPartition(referralId, 'NOTIFICATION#');
       const assigned = notes.filter((n) => n.template === 'task_assigned');
       failed += assigned.filter((n) => n.status === 'failed' && n.attempts === 5).length;
-      recorded += (await listTimeline(referralId)).filter((e) => e.event === 'notification_failed').length;
+      const timeline = await listTimeline(referralId);
+      recorded += timeline.filter((e) => e.event === 'notification_failed').length;
+      for (const note of notes) {
+        emails++;
+        const sent = note.status === 'sent';
+        const failedAndRecorded = note.status === 'failed' && timeline.some((e) => e.event === 'notification_failed');
+        const retryPending = note.status === 'pending' && typeof note.nextAttemptAt === 'string';
+        if (!sent && !failedAndRecorded && !retryPending) dropped++;
+      }
       const about = mail.filter((m) => JSON.stringify(m).includes(referralId));
       reported += about.filter((m) => /could not deliver/i.test(m.subject)).length;
       sentLater += about.filter((m) => /^New WorkWell task/.test(m.subject)).length;
@@ -201,8 +231,10 @@ describe('the mail endpoint down', () => {
 
     console.log(
       `faults (mail): ${REFERRALS} e-mails with the endpoint down, ${failed} failed after 5 tries, ${recorded} recorded on the referral, ` +
-        `${reported} reported to the team lead, ${sentLater} sent late, ${movedOn} journeys moved on, 0 dropped`,
+        `${reported} reported to the team lead, ${sentLater} sent late, ${movedOn} journeys moved on, ${emails} e-mails about them, ${dropped} dropped`,
     );
+    expect(emails).toBeGreaterThanOrEqual(REFERRALS);
+    expect(dropped).toBe(0);
     expect({ failed, recorded, reported, sentLater, movedOn }).toEqual({ failed: REFERRALS, recorded: REFERRALS, reported: REFERRALS, sentLater: 0, movedOn: REFERRALS });
   });
 });

@@ -2,6 +2,7 @@ import type { ApiRoute } from '../../functions/api-routes.ts';
 import { gpBundle } from '../fhir/support.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { results } from './journey.ts';
+import { formBody, type WebSession } from './web-pages.ts';
 
 /** Real things a route's path can name, for requests that would succeed from the right caller. */
 export interface RouteResources {
@@ -51,5 +52,72 @@ export function validRequest(route: ApiRoute, r: RouteResources): RouteRequest {
       return { path, body: { status: 'accepted' } };
     default:
       throw new Error(`no valid request for ${routeKey(route)} in test/support/route-requests.ts: add one`);
+  }
+}
+
+/** What a web page route needs to be reached by its rightful visitor. */
+export interface PageResources {
+  readonly referralId: string;
+  /** An open task of the coach whose session `coach` is. */
+  readonly taskId: string;
+  /** A self-referral form session at its first question. */
+  readonly selfReferral: WebSession;
+  /** The signed-in session of the coach the task and referral belong to. */
+  readonly coach: WebSession;
+}
+
+export interface PageRequest extends RouteRequest {
+  /** The urlencoded form, without the CSRF token (the caller adds the right or a wrong one). */
+  readonly form?: Record<string, string | string[]>;
+  /** The session the request goes with: its cookie and the token its form carries. */
+  readonly session?: WebSession;
+}
+
+/** A first contact answered on the task page's form. */
+export const firstContactForm = {
+  outcome: 'engaged',
+  channel: 'phone',
+  'contactedOn-day': '5',
+  'contactedOn-month': '1',
+  'contactedOn-year': '2026',
+  contactedTime: '09:00',
+  note: '',
+};
+
+/**
+ * A request each web page route (`page: true`) accepts from its rightful visitor: the
+ * self-referral form with its session, the coach workspace with the coach's session. Like
+ * validRequest, a new page route fails the tests that use this until it has one here.
+ */
+export function validPageRequest(route: ApiRoute, r: PageResources): PageRequest {
+  const withSession = (path: string, session: WebSession, form?: Record<string, string | string[]>): PageRequest => ({
+    path,
+    session,
+    headers: { cookie: session.cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    ...(form ? { form, body: formBody({ ...form, csrfToken: session.csrf }) } : {}),
+  });
+  switch (routeKey(route)) {
+    case 'GET /self-referral':
+      return { path: '/self-referral' };
+    case 'GET /self-referral/{page}':
+      return withSession('/self-referral/postcode', r.selfReferral);
+    case 'POST /self-referral/{page}':
+      return withSession('/self-referral/postcode', r.selfReferral, { postcode: 'S1 2HE', website: '' });
+    case 'GET /coach':
+      return withSession('/coach', r.coach);
+    case 'GET /coach/{page}':
+      return withSession('/coach/tasks', r.coach);
+    case 'POST /coach/{page}':
+      return withSession('/coach/sign-out', r.coach, {});
+    case 'GET /coach/tasks/{taskId}':
+      return withSession(`/coach/tasks/${r.taskId}`, r.coach);
+    case 'POST /coach/tasks/{taskId}':
+      return withSession(`/coach/tasks/${r.taskId}`, r.coach, firstContactForm);
+    case 'GET /coach/referrals/{referralId}':
+      return withSession(`/coach/referrals/${r.referralId}`, r.coach);
+    case 'GET /assets/{proxy+}':
+      return { path: '/assets/govuk-frontend.min.css' };
+    default:
+      throw new Error(`no valid page request for ${routeKey(route)} in test/support/route-requests.ts: add one`);
   }
 }
