@@ -62,8 +62,17 @@ async function getStatus(referralId: string) {
   )) as APIGatewayProxyResult;
 }
 
+/** Stored items, not counting the partners' rate-limit counters (a new minute makes a new one). */
 async function itemCount(): Promise<number> {
-  const out = await db.client.send(new ScanCommand({ TableName: tableName(TEST_AREA, journeysTable), Select: 'COUNT' }));
+  const out = await db.client.send(
+    new ScanCommand({
+      TableName: tableName(TEST_AREA, journeysTable),
+      Select: 'COUNT',
+      FilterExpression: 'attribute_not_exists(#type) OR #type <> :rate',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':rate': { S: 'rate' } },
+    }),
+  );
   return out.Count ?? 0;
 }
 
