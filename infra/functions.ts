@@ -89,6 +89,22 @@ function withBundledFiles(def: FunctionDefinition): nodejs.BundlingOptions {
 }
 
 /** One NodejsFunction per catalogue entry, with its log group, tag and declared grants. */
+/**
+ * The DynamoDB actions a function's declared access allows. Transactions are authorised per item
+ * (PutItem, UpdateItem, DeleteItem, ConditionCheckItem); Scan is for the operators' commands only
+ * (management information, subject access), which run with the operator's own credentials.
+ */
+export const tableActions = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  readWrite: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const satisfies Record<'read' | 'readWrite', readonly string[]>;
+
+/** What each access needs of the area key the table is encrypted with (as CDK's own grants). */
+const tableKeyActions = {
+  read: ['kms:Decrypt', 'kms:DescribeKey'],
+  readWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+} as const satisfies Record<'read' | 'readWrite', readonly string[]>;
+
 export class AreaFunctions extends Construct {
   readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
 
@@ -163,8 +179,11 @@ export class AreaFunctions extends Construct {
     for (const { table, access } of def.tables) {
       const resource = props.tables[table.id];
       if (!resource) throw new Error(`${def.name} declares table ${table.id}, which the area does not have`);
-      if (access === 'read') resource.grantReadData(fn);
-      else resource.grantReadWriteData(fn);
+      // Item actions only (and the table's indexes): not CDK's read/write sets, which add Scan and
+      // batch writes that no function makes.
+      resource.grant(fn, ...tableActions[access]);
+      // Every table is encrypted with the area key (infra/data.ts).
+      props.key.grant(fn, ...tableKeyActions[access]);
     }
     for (const access of def.stateMachine) {
       if (access === 'start') props.stateMachine.grantStartExecution(fn);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionCatalogue } from '../../functions/catalogue.ts';
 import { metricCatalogue, metricFamilies } from '../../functions/shared/metric-catalogue.ts';
+import { functionSources } from '../support/function-sources.ts';
 
 /**
  * The dashboard and alarms read each metric from the functions its catalogue entry names
@@ -10,25 +9,9 @@ import { metricCatalogue, metricFamilies } from '../../functions/shared/metric-c
  * Here every function's own source files (its handler and the project files it imports) are read,
  * and each metric they count must name that function.
  */
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-function sourcesOf(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    // Relative imports only (type-only imports carry no code); packages are not ours to read.
-    for (const m of text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'/gms)) visit(path.resolve(path.dirname(file), m[1]!));
-  };
-  visit(path.join(repoRoot, entry));
-  return seen;
-}
-
 const byKey = Object.fromEntries(Object.entries(metricCatalogue).map(([key, def]) => [key, def]));
 
-function metricsCountedIn(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+function metricsCountedIn(text: string): string[] {
   return [
     ...[...text.matchAll(/metricCatalogue\.(\w+)\.name/g)].map((m) => byKey[m[1]!]!.name),
     ...[...text.matchAll(/familyMetric\('(\w+)'/g)].map((m) => `family:${m[1]}`),
@@ -38,8 +21,8 @@ function metricsCountedIn(file: string): string[] {
 describe('metric catalogue', () => {
   const counted = new Map<string, Set<string>>();
   for (const fn of functionCatalogue) {
-    for (const file of sourcesOf(fn.entry)) {
-      for (const metric of metricsCountedIn(file)) counted.set(metric, (counted.get(metric) ?? new Set()).add(fn.name));
+    for (const text of functionSources(fn.entry).values()) {
+      for (const metric of metricsCountedIn(text)) counted.set(metric, (counted.get(metric) ?? new Set()).add(fn.name));
     }
   }
 

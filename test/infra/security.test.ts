@@ -74,6 +74,8 @@ describe('security baseline, all 15 areas', () => {
       for (const { holder, statement } of policyStatements(b.template)) {
         if (!iamHolders.has(holder) || statement.Effect !== 'Allow') continue;
         const actions = asList<string>(statement.Action);
+        // Functions read and write items; scans and batch writes are for operators only.
+        for (const action of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable']) expect(actions, `${b.slug} ${holder}`).not.toContain(action);
         for (const action of actions.filter((a) => a.includes('*'))) {
           expect(action, `${b.slug} ${holder}`).not.toMatch(/^\*$|:\*$/);
           expect(Object.keys(wildcardActions), `${b.slug} ${holder}: ${action}`).toContain(action);
