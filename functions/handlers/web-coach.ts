@@ -30,6 +30,7 @@ import { CSRF_FIELD, csrfToken, validCsrf } from '../web/csrf.ts';
 import { webErrors } from '../web/errors.ts';
 import { contentSecurityPolicy, field, htmlPage, readForm, redirect } from '../web/http.ts';
 import type { SafeHtml } from '../web/html.ts';
+import { endSession, sessionEnded } from '../web/ended-sessions.ts';
 import { clearSessionCookie, newSession, readSession, type Session, sessionCookie, sessionKey, type SessionSpec } from '../web/session.ts';
 
 /**
@@ -115,7 +116,7 @@ function notSignedIn(event: APIGatewayProxyEvent, reason: 'timed-out' | 'not-sig
  * sends the browser back to /coach/signed-out), so on a shared computer "sign in again" asks
  * for a password.
  */
-function signOut(event: APIGatewayProxyEvent, session: StaffSession | undefined): APIGatewayProxyResult {
+async function signOut(event: APIGatewayProxyEvent, session: StaffSession | undefined): Promise<APIGatewayProxyResult> {
   const cleared = [clearSessionCookie(staffSession)];
   // Already ended: no session to check the form against, so the hosted UI's sign-out is a link.
   if (!session?.data.staffId) return coachHtml(200, signedOutPage(hostedUiConfigured() ? logoutUrl(publicUrl(event, coachPaths.signedOut)) : undefined), cleared);
@@ -123,6 +124,8 @@ function signOut(event: APIGatewayProxyEvent, session: StaffSession | undefined)
   if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
     return coachHtml(403, messagePage('Sorry, that form has expired', 'Go back, reload the page and try again.'), [keep(session)]);
   }
+  // A copy of the cookie (another tab, another machine) ends with it.
+  await endSession(session.id, session.createdAt + staffSession.maxAgeMs);
   logSafe('info', 'staff signed out', { code: session.data.role ?? 'unknown' });
   return redirect(hostedUiConfigured() ? logoutUrl(publicUrl(event, coachPaths.signedOut)) : coachPaths.signedOut, cleared);
 }
@@ -220,7 +223,10 @@ async function coachWorkspace(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const path = event.path.replace(/\/+$/, '');
   const page = event.pathParameters?.page ?? (path.endsWith('/coach') ? '' : undefined);
   const read = readSession(staffSession, event);
-  if (page === 'sign-out' && event.httpMethod === 'POST') return signOut(event, read.state === 'active' ? read.session : undefined);
+  // A session its owner signed out of counts as none, wherever its cookie turns up.
+  const signedOutOf = read.state === 'active' && read.session.data.staffId !== undefined && (await sessionEnded(read.session.id));
+  if (page === 'sign-out' && event.httpMethod === 'POST') return signOut(event, read.state === 'active' && !signedOutOf ? read.session : undefined);
+  if (signedOutOf) return notSignedIn(event, 'not-signed-in');
   if (read.state === 'expired') {
     if (page === 'sign-in') return signInRoutes('sign-in', event, newSession<StaffSessionData>({}));
     return notSignedIn(event, 'timed-out');

@@ -7,7 +7,7 @@ import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { registerTestPartners } from '../support/partners.ts';
 import { type PageRequest, validPageRequest, validRequest } from '../support/route-requests.ts';
-import { formBody, getPage, sealedStaffCookie, SELF_REFERRAL_COOKIE, signInStaff, STAFF_COOKIE, startSelfReferral, tamperedCookie, walkSelfReferral, type WebSession } from '../support/web-pages.ts';
+import { formBody, getPage, postForm, sealedStaffCookie, SELF_REFERRAL_COOKIE, signInStaff, STAFF_COOKIE, startSelfReferral, tamperedCookie, walkSelfReferral, type WebSession } from '../support/web-pages.ts';
 
 /**
  * Access: every route of the partner, coach and provider APIs (functions/api-routes.ts, so a new
@@ -190,9 +190,9 @@ function alterPayload(jwt: string, staffId: string): string {
 
 /**
  * Access to the web pages (the `page: true` routes): every coach workspace page with no session,
- * an expired one (idle, or past its 10 hours), a forged, tampered or renamed cookie, a removed
- * staff member's or a role it does not have; another coach's session on a task or referral not
- * theirs (404, as if there were none); a coach on the team leads' pages (404); and every form
+ * an expired one (idle, or past its 10 hours), one its owner signed out of, a forged, tampered or
+ * renamed cookie, a removed staff member's or a role it does not have; another coach's session
+ * on a task or referral not theirs (404, as if there were none); a coach on the team leads' pages (404); and every form
  * post without, or with another session's, CSRF token (403). The self-referral form's posts
  * without a session (its "answers deleted" page) or token. Each is refused as the code's
  * contract says (no session: 303 to sign in, 401 for a post), discloses nothing, and changes
@@ -205,6 +205,9 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   const coach = await signInStaff(url, assignee);
   const other = await signInStaff(url, otherCoach);
   const lead = await signInStaff(url, teamLead);
+  // A session its owner signed out of: a copy of its cookie is refused like no session at all.
+  const signedOut = await signInStaff(url, assignee);
+  expect((await postForm(url, '/coach/sign-out', { csrfToken: signedOut.csrf }, signedOut.cookie)).status).toBe(303);
   rt.clock.advance(61_000); // the form's per-minute post limit: a window of its own
   const walked = await walkSelfReferral(url, 9100);
   const selfReferral: WebSession = { cookie: walked.at.get('postcode')!, csrf: walked.csrf };
@@ -267,6 +270,7 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
         ['the self-referral cookie renamed', otherCookie(selfReferral, STAFF_COOKIE)],
         ['a removed staff member', sealedStaffCookie({ staffId: 'coach-removed', role: 'coach' }, { createdAt: now, lastSeenAt: now })],
         ['a coach claiming team lead', sealedStaffCookie({ staffId: assignee, role: 'team_lead' }, { createdAt: now, lastSeenAt: now })],
+        ['a session signed out of', signedOut.cookie],
       ];
       for (const [who, cookie] of noSession) {
         const sealedByUs = who === 'a removed staff member' || who === 'a coach claiming team lead';

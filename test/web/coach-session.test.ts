@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadArea } from '../../areas/index.ts';
 import { handler, staffSession } from '../../functions/handlers/web-coach.ts';
 import type { HumanTask } from '../../functions/shared/referral-store.ts';
@@ -10,12 +10,15 @@ import { type SignedIn, tasksPage } from '../../functions/web/coach/pages.ts';
 import { CSRF_FIELD, csrfToken } from '../../functions/web/csrf.ts';
 import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../functions/web/http.ts';
 import { newSession, readSession, sessionCookie, sessionKey } from '../../functions/web/session.ts';
+import { sessionEnded } from '../../functions/web/ended-sessions.ts';
+import { setHandlerEnvironment, startTestDatabase, type TestDatabase } from '../support/dynamodb-local.ts';
 import { lambdaContext } from '../support/events.ts';
 
 /**
  * The coach workspace's sessions as AWS runs them (signing in on the hosted UI), by calling the
  * handler directly: a form posted after the session ended, signing out of the identity provider
- * too, and the authorisation code flow's PKCE, state and nonce. No database is needed for any of it.
+ * too (and of every copy of the session's cookie: recorded in DynamoDB Local), and the
+ * authorisation code flow's PKCE, state and nonce.
  */
 const HOSTED_UI = 'https://workwell-south-yorkshire.auth.eu-west-2.amazoncognito.com';
 const CLIENT_ID = 'coach-client-id';
@@ -23,13 +26,19 @@ const PUBLIC_API_URL = 'https://api.workwell.example/live';
 const area = loadArea('south-yorkshire');
 const teamLead = area.teamLeads[0]!;
 
-beforeAll(() => {
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await startTestDatabase();
+  setHandlerEnvironment({ dynamoEndpoint: db.endpoint });
   process.env.PROVIDER_KEY_SECRET = 'test-secret-for-web-pages-0123456789';
   process.env.AREA_SLUG = 'south-yorkshire';
   process.env.PUBLIC_API_URL = PUBLIC_API_URL;
   process.env.COACH_SIGN_IN = 'hosted-ui';
   process.env.COACH_HOSTED_UI_DOMAIN = HOSTED_UI;
   process.env.COACH_HOSTED_UI_CLIENT_ID = CLIENT_ID;
+});
+afterAll(async () => {
+  await db?.stop();
 });
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -68,7 +77,7 @@ const headingOf = (res: APIGatewayProxyResult) => /<h1[^>]*>([^<]*)<\/h1>/.exec(
 /** A signed-in team lead's session cookie, last used at `lastUsed`. */
 function signedInCookie(lastUsed = Date.now()) {
   const session = newSession({ staffId: teamLead.id, role: 'team_lead' as const }, lastUsed);
-  return { cookie: cookieOf(sessionCookie(staffSession, session, lastUsed)), csrf: csrfToken(session.id, sessionKey()) };
+  return { id: session.id, cookie: cookieOf(sessionCookie(staffSession, session, lastUsed)), csrf: csrfToken(session.id, sessionKey()) };
 }
 
 describe('a form posted after the session ended', () => {
@@ -124,6 +133,20 @@ describe('signing out', () => {
     expect(policy).toContain("frame-ancestors 'none'");
     expect(directives(CONTENT_SECURITY_POLICY)).toContain("form-action 'self'"); // the self-referral form keeps to this site
     expect(() => contentSecurityPolicy(["https://x.example; script-src 'unsafe-inline'"])).toThrow();
+  });
+
+  it('ends every copy of the session: its cookie, sent again, is signed out', async () => {
+    const { id, cookie, csrf } = signedInCookie();
+    expect(await sessionEnded(id)).toBe(false);
+    expect((await signOut(cookie, csrf)).statusCode).toBe(303);
+    expect(await sessionEnded(id)).toBe(true);
+    const page = await call(coachEvent({ method: 'GET', path: '/coach/tasks', cookie }));
+    expect(page.statusCode).toBe(303);
+    expect(page.headers?.Location).toBe('/live/coach/sign-in');
+    const post = await call(coachEvent({ method: 'POST', path: '/coach/tasks/task-1', body: `${CSRF_FIELD}=${encodeURIComponent(csrf)}&outcome=engaged`, cookie }));
+    expect(post.statusCode).toBe(401);
+    // Signing out of it again has nothing left to end.
+    expect((await signOut(cookie, csrf)).statusCode).toBe(200);
   });
 
   it('refuses a forged form, and keeps the session', async () => {
