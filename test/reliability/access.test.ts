@@ -156,10 +156,7 @@ it('every route refuses every wrong credential with the right status, disclosing
   // Nothing changed: no referral stored or journey started, the task still open, the referral
   // with its coach, the onward referral unanswered.
   const unchanged = {
-    referralItems: (await rt.countReferralItems()) - itemsBefore,
-    journeys: rt.engine.listExecutions().length - journeysBefore,
-    task: (await listTasks(referralId, 'first_contact')).find((t) => t.taskId === taskId)?.status,
-    referral: await getReferral(referralId).then((r) => ({ status: r?.status, coachId: r?.coachId })),
+    ...(await changedSince(itemsBefore, journeysBefore)),
     onward: (await getOnwardReferral(onward[0]!.id))?.status,
   };
   console.log(
@@ -179,6 +176,17 @@ it('every route refuses every wrong credential with the right status, disclosing
   expect((await rt.referralStatus(referralId, 0)).status).toBe(200);
   expect((await fetch(`${rt.gatewayUrl}/v1/tasks/${taskId}`, { headers: rt.staffAuth(assignee) })).status).toBe(200);
 });
+
+/** What refused requests must not have changed: referral items and journeys added since, the task and the referral. */
+async function changedSince(itemsBefore: number, journeysBefore: number) {
+  const { rt } = tb;
+  return {
+    referralItems: (await rt.countReferralItems()) - itemsBefore,
+    journeys: rt.engine.listExecutions().length - journeysBefore,
+    task: (await listTasks(referralId, 'first_contact')).find((t) => t.taskId === taskId)?.status,
+    referral: await getReferral(referralId).then((r) => ({ status: r?.status, coachId: r?.coachId })),
+  };
+}
 
 /** A JWT whose payload names another staff id, keeping the original signature. */
 function alterPayload(jwt: string, staffId: string): string {
@@ -304,12 +312,7 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   await rt.engine.idle();
   const wrong = attempts.filter((a) => a.status !== a.expected);
   const disclosing = attempts.filter((a) => a.disclosed.length > 0);
-  const unchanged = {
-    referralItems: (await rt.countReferralItems()) - itemsBefore,
-    journeys: rt.engine.listExecutions().length - journeysBefore,
-    task: (await listTasks(referralId, 'first_contact')).find((t) => t.taskId === taskId)?.status,
-    referral: await getReferral(referralId).then((r) => ({ status: r?.status, coachId: r?.coachId })),
-  };
+  const unchanged = await changedSince(itemsBefore, journeysBefore);
   console.log(
     `access (web pages): ${pageRoutes.length} routes (${publicRoutes.length} public), ${attempts.length} refused attempts, ${attempts.length - wrong.length} with the right status, ` +
       `${wrong.length} wrong, ${disclosing.length} disclosing, ${unchanged.referralItems} referrals stored, ${unchanged.journeys} journeys started, ` +
