@@ -154,6 +154,13 @@ export const AreaSettingsSchema = z.strictObject({
     account: z.string().regex(/^\d{12}$/).optional(),
   }),
   timeZone: z.string().default('Europe/London'),
+  /** Checks every referral must pass before it is accepted (a refusal is a 400 naming the field). */
+  intake: z
+    .strictObject({
+      /** Oldest plausible age: an older date of birth is a typing error, never a referral. */
+      maxPlausibleAge: z.number().int().min(70).max(130).default(120),
+    })
+    .default({ maxPlausibleAge: 120 }),
   eligibility: z.strictObject({
     minAge: z.number().int().min(16),
     maxAge: z.number().int().max(120).optional(),

@@ -1,5 +1,6 @@
 import { loadArea } from '../areas/index.ts';
 import { metricNamespace, metricServiceName } from './shared/metric-catalogue.ts';
+import { PERSON_INDEX_SECRET_ENV } from './shared/person-index-key.ts';
 import { DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_ENV } from './shared/rate-limit.ts';
 import { idempotencyTable, journeysTable, type TableDesign } from './shared/tables.ts';
 
@@ -46,7 +47,7 @@ export const functionCatalogue = [
       { table: idempotencyTable, access: 'readWrite' },
     ],
     stateMachine: ['start'],
-    settings: ['partnerRateLimit'],
+    settings: ['partnerRateLimit', 'personIndexKey'],
   },
   {
     name: 'referral-status',
@@ -152,7 +153,7 @@ export const functionCatalogue = [
       { table: idempotencyTable, access: 'readWrite' },
     ],
     stateMachine: ['start'],
-    settings: ['partnerRateLimit'],
+    settings: ['partnerRateLimit', 'personIndexKey'],
   },
   {
     name: 'openapi',
@@ -225,7 +226,7 @@ export const functionCatalogue = [
     ],
     stateMachine: ['start'],
     // The web session key is derived from the provider key secret (functions/web/seal.ts).
-    settings: ['publicApiUrl', 'providerKeySecret'],
+    settings: ['publicApiUrl', 'providerKeySecret', 'personIndexKey'],
   },
   {
     name: 'web-coach',
@@ -277,6 +278,8 @@ export interface EnvironmentInputs {
   readonly stateMachineArn?: string;
   readonly publicApiUrl?: string;
   readonly providerKeySecret?: string;
+  /** The person index's key ring secret (Secrets Manager id or ARN), read at run time. */
+  readonly personIndexKeySecretId?: string;
   /** Requests a partner may make per minute (default 120). */
   readonly partnerRateLimitPerMinute?: number;
   /** Who issues coaches' tokens (a Cognito user pool in AWS, the local issuer locally). */
@@ -291,7 +294,7 @@ export interface EnvironmentInputs {
   readonly coachSignIn?: { readonly mode: 'demo' } | { readonly mode: 'hosted-ui'; readonly domain: string; readonly clientId: string };
 }
 
-export type Setting = 'publicApiUrl' | 'providerKeySecret' | 'partnerRateLimit' | 'coachIdentity' | 'mail' | 'coachSignIn';
+export type Setting = 'publicApiUrl' | 'providerKeySecret' | 'personIndexKey' | 'partnerRateLimit' | 'coachIdentity' | 'mail' | 'coachSignIn';
 
 /** Environment of a function, built the same way in AWS and locally. */
 export function functionEnvironment(
@@ -317,6 +320,7 @@ export function functionEnvironment(
   const settings: Record<Setting, () => Record<string, string | undefined>> = {
     publicApiUrl: () => ({ PUBLIC_API_URL: inputs.publicApiUrl }),
     providerKeySecret: () => ({ PROVIDER_KEY_SECRET: inputs.providerKeySecret }),
+    personIndexKey: () => ({ [PERSON_INDEX_SECRET_ENV]: inputs.personIndexKeySecretId }),
     partnerRateLimit: () => ({
       [RATE_LIMIT_ENV]: String(inputs.partnerRateLimitPerMinute ?? DEFAULT_PARTNER_RATE_LIMIT_PER_MINUTE),
     }),

@@ -49,6 +49,18 @@ export class AreaStack extends Stack {
       encryptionKey: key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
+    // The person index's HMAC keys (functions/shared/person-index-key.ts): a key ring whose first
+    // version is generated here; operators rotate it with ops/person-index.ts.
+    const personIndexKeySecret = new secretsmanager.Secret(this, 'PersonIndexKeySecret', {
+      description: `WorkWell ${area.slug}: keys the person index hashes are made with`,
+      encryptionKey: key,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ current: 'k1' }),
+        generateStringKey: 'k1',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+    });
     // Coaches and team leads sign in here; the coach API takes their ID tokens (the staff id in
     // custom:staff_id, set by an administrator when the account is made, never by the user).
     const staffPool = new cognito.UserPool(this, 'StaffPool', {
@@ -117,6 +129,7 @@ export class AreaStack extends Stack {
       publicApiUrl,
       // Resolved by CloudFormation at deploy time; the value never appears in the template.
       providerKeySecret: providerKeySecret.secretValue.unsafeUnwrap(),
+      personIndexKeySecret,
       coachIdentity,
       coachSignIn: { mode: 'hosted-ui', domain: signInDomain.baseUrl(), clientId: staffClient.userPoolClientId },
       // Links in e-mails lead to the coach routes of this area's API.
@@ -139,6 +152,8 @@ export class AreaStack extends Stack {
     new CfnOutput(this, 'StaffUserPoolId', { value: staffPool.userPoolId });
     new CfnOutput(this, 'StaffUserPoolClientId', { value: staffClient.userPoolClientId });
     new CfnOutput(this, 'StaffSignInUrl', { value: signInDomain.baseUrl() });
+    // Operators rotate the person index's keys with it (npm run person-index -- ... --person-index-secret <arn>).
+    new CfnOutput(this, 'PersonIndexKeySecretArn', { value: personIndexKeySecret.secretArn });
     new CfnOutput(this, 'CoachWorkspaceUrl', { value: `${publicApiUrl}/coach` });
     new CfnOutput(this, 'SelfReferralUrl', { value: `${publicApiUrl}/self-referral` });
     new CfnOutput(this, 'StateMachineArn', { value: journey.stateMachine.stateMachineArn });

@@ -5,6 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -39,6 +40,8 @@ export interface AreaFunctionsProps {
   readonly publicApiUrl: string;
   /** The secret that providers' keys derive from. */
   readonly providerKeySecret: string;
+  /** The person index's key ring: functions that declare the setting read it at run time. */
+  readonly personIndexKeySecret?: secretsmanager.ISecret;
   /** Who issues coaches' tokens: the area's staff user pool (issuer, JWKS, app client id). */
   readonly coachIdentity?: EnvironmentInputs['coachIdentity'];
   /** How staff sign in to the web workspace (the staff pool's hosted sign-in page). */
@@ -136,6 +139,7 @@ export class AreaFunctions extends Construct {
         ...(def.stateMachine.length > 0 ? { stateMachineArn: props.stateMachine.stateMachineArn } : {}),
         publicApiUrl: props.publicApiUrl,
         providerKeySecret: props.providerKeySecret,
+        ...(props.personIndexKeySecret ? { personIndexKeySecretId: props.personIndexKeySecret.secretArn } : {}),
         ...(props.coachIdentity ? { coachIdentity: props.coachIdentity } : {}),
         ...(props.coachSignIn ? { coachSignIn: props.coachSignIn } : {}),
         ...(props.mail ? { mail: props.mail } : {}),
@@ -184,6 +188,11 @@ export class AreaFunctions extends Construct {
       resource.grant(fn, ...tableActions[access]);
       // Every table is encrypted with the area key (infra/data.ts).
       props.key.grant(fn, ...tableKeyActions[access]);
+    }
+    if ((def.settings as readonly string[] | undefined)?.includes('personIndexKey')) {
+      if (!props.personIndexKeySecret) throw new Error(`${def.name} needs the person index key secret`);
+      // Read only: rotating the key is an operator's job (ops/person-index.ts).
+      props.personIndexKeySecret.grantRead(fn);
     }
     for (const access of def.stateMachine) {
       if (access === 'start') props.stateMachine.grantStartExecution(fn);

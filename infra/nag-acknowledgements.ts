@@ -68,6 +68,8 @@ const reasons = {
     `${fn} is invoked synchronously only (API Gateway, or a Task state of the journey, which retries and then routes to needs_attention); a Lambda dead-letter queue receives failed asynchronous invocations only, so it would never get a message.`,
   providerSecret:
     "Providers' keys are derived (HMAC) from this secret and handed to each provider out of band; automatic rotation would invalidate every provider's key at once without telling them. Rotation is an operator step in the README runbook that re-issues provider keys.",
+  personIndexKey:
+    "The person index's HMAC keys: a Secrets Manager rotation would replace the only key and make every index entry unfindable. Rotation is an operator step (ops/person-index.ts rotate, rebuild, retire; README runbook) that keeps the old key until the index is rebuilt under the new one.",
   requestValidation:
     'Each handler validates its body and parameters with the zod schemas in functions/domain and answers 400 problem+json naming the field; API Gateway models would be a second copy of those schemas that could drift.',
   cognitoAuthorizer:
@@ -148,6 +150,8 @@ export function nagAcknowledgements(stack: Stack, area: AreaSettings): NagAcknow
   // Secrets
   ack('ProviderKeySecret', 'AwsSolutions-SMG4', reasons.providerSecret);
   ack('ProviderKeySecret', 'HIPAA.Security-SecretsManagerRotationEnabled', reasons.providerSecret);
+  ack('PersonIndexKeySecret', 'AwsSolutions-SMG4', reasons.personIndexKey);
+  ack('PersonIndexKeySecret', 'HIPAA.Security-SecretsManagerRotationEnabled', reasons.personIndexKey);
   return acks;
 }
 

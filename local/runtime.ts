@@ -25,6 +25,7 @@ import { LocalScheduler } from './scheduler.ts';
 import { createGatewayHandler } from './gateway.ts';
 import { LocalStepFunctions } from './stepfunctions/engine.ts';
 import { handleStepFunctionsRequest } from './stepfunctions/endpoint.ts';
+import { type LocalSecretsManager, newPersonIndexKeyRing, startLocalSecretsManager } from './secrets-manager.ts';
 
 /**
  * The whole system on one machine: DynamoDB Local, the area's synthesized state machine on a
@@ -56,6 +57,8 @@ export interface Runtime {
   readonly gatewayUrl: string;
   readonly stepFunctionsEndpoint: string;
   readonly dynamoDbEndpoint: string;
+  /** The local Secrets Manager (the person index's key ring, for operator commands). */
+  readonly secretsManagerEndpoint: string;
   readonly stateMachineArn: string;
   readonly engine: LocalStepFunctions;
   readonly functions: LocalFunctions;
@@ -211,6 +214,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let restoreDate: (() => void) | undefined;
   let credentialsDir: string | undefined;
   let mailbox: LocalMailbox | undefined;
+  let secretsManager: LocalSecretsManager | undefined;
   let scheduler: LocalScheduler | undefined;
   const removeCredentials = () => {
     if (credentialsDir) rmSync(credentialsDir, { recursive: true, force: true });
@@ -225,6 +229,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const stepFunctionsEndpoint = `http://127.0.0.1:${sfnPort}`;
 
     mailbox = opts.mailEndpoint ? connectMailbox(opts.mailEndpoint) : await startMailbox(opts.mailPort);
+    secretsManager = await startLocalSecretsManager(opts.dataDir ? { dataDir: opts.dataDir } : {});
+    const personIndexKeySecretId = secretsManager.ensure(`workwell-${area.slug}-person-index-key`, newPersonIndexKeyRing);
     const port = opts.port || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const tableNames = Object.fromEntries(tables.map((t) => [t.id, tableName(area.slug, t)]));
@@ -236,6 +242,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       stateMachineArn,
       publicApiUrl: gatewayUrl,
       providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
+      personIndexKeySecretId,
       coachIdentity: { issuer: coachIssuer.issuer, jwksUri: coachIssuer.jwksUri, audience: coachIssuer.audience },
       // Locally the coach workspace signs in by choosing a demo coach (no identity provider).
       coachSignIn: { mode: 'demo' as const },
@@ -252,6 +259,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
       AWS_ENDPOINT_URL_SESV2: mailbox.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     };
     for (const def of functionCatalogue) {
       Object.assign(env, functionEnvironment(def, inputs));
@@ -316,6 +324,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       gatewayUrl,
       stepFunctionsEndpoint,
       dynamoDbEndpoint: dynamo.endpoint,
+      secretsManagerEndpoint: secretsManager.endpoint,
       stateMachineArn,
       engine: running,
       functions,
@@ -331,6 +340,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await scheduler?.stop();
         running.close();
         await mailbox?.stop();
+        await secretsManager?.stop();
         await Promise.all(servers.map(close));
         await stopDynamo.stop();
         restore();
@@ -341,6 +351,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await scheduler?.stop();
     engine?.close();
     await mailbox?.stop();
+    await secretsManager?.stop();
     await Promise.all(servers.map(close));
     await dynamo.stop();
     restoreDate?.();

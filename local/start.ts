@@ -64,6 +64,7 @@ try {
   log(`  API:            ${runtime.gatewayUrl}  (GET /health, POST /v1/referrals)`);
   log(`  Step Functions: ${runtime.stepFunctionsEndpoint}  (${runtime.stateMachineArn})`);
   log(`  DynamoDB Local: ${runtime.dynamoDbEndpoint}`);
+  log(`  Secrets Manager: ${runtime.secretsManagerEndpoint}`);
   log(`  Mailbox:        ${runtime.mailbox.url}  (every e-mail sent locally; open it in a browser)`);
   log(`  Data:           ${dataDir ?? 'in memory'}${speed !== 1 ? `; clock ${speed}x` : ''}`);
   // The path only: the tokens stay in the file (owner-readable), never in the terminal.

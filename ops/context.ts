@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { areaSlugs, loadArea } from '../areas/index.ts';
 import type { AreaSettings } from '../areas/schema.ts';
 import { resetClients, sfn } from '../functions/shared/aws-clients.ts';
+import { forgetKeyRing, PERSON_INDEX_SECRET_ENV } from '../functions/shared/person-index-key.ts';
 import { journeysTable, tableName } from '../functions/shared/tables.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
 
@@ -23,6 +24,8 @@ export interface AreaConnection {
   readonly endpoint?: string;
   /** The local runtime's Step Functions endpoint, for changes that resume journeys. */
   readonly sfnEndpoint?: string;
+  /** The local runtime's Secrets Manager (printed by `npm start`), for the person index's keys. */
+  readonly secretsEndpoint?: string;
   readonly table?: string;
 }
 
@@ -47,7 +50,13 @@ export function connectToArea(options: AreaConnection, usage: string): AreaSetti
     process.env.AWS_REGION ??= area.aws.region;
   }
   if (options.sfnEndpoint) process.env.AWS_ENDPOINT_URL_SFN = options.sfnEndpoint;
+  if (options.secretsEndpoint) {
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = options.secretsEndpoint;
+    // The local runtime names the secret after the area; in AWS it is found by the stack's output.
+    process.env[PERSON_INDEX_SECRET_ENV] ??= `workwell-${area.slug}-person-index-key`;
+  }
   resetClients();
+  forgetKeyRing();
   return area;
 }
 
@@ -74,6 +83,8 @@ const connectionOptions = {
   area: { type: 'string' },
   endpoint: { type: 'string' },
   'sfn-endpoint': { type: 'string' },
+  'secrets-endpoint': { type: 'string' },
+  'person-index-secret': { type: 'string' },
   table: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;
@@ -94,7 +105,12 @@ export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>
     options: { ...connectionOptions, ...options },
   });
   // The connection options' types, which the generic spread above leaves unresolved here.
-  const common = values as { readonly help?: boolean; readonly 'sfn-endpoint'?: string } & AreaConnection;
+  const common = values as {
+    readonly help?: boolean;
+    readonly 'sfn-endpoint'?: string;
+    readonly 'secrets-endpoint'?: string;
+    readonly 'person-index-secret'?: string;
+  } & AreaConnection;
   if (common.help) {
     console.log(usage);
     return undefined;
@@ -103,7 +119,10 @@ export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>
   if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
     throw new UsageError(`Unknown or missing command.\n${usage}`);
   }
-  return { command: command as C, values, connection: { ...common, sfnEndpoint: common['sfn-endpoint'] } as AreaConnection };
+  // In AWS the person index secret is named by its ARN (a stack output); locally by the area.
+  if (common['person-index-secret']) process.env[PERSON_INDEX_SECRET_ENV] = common['person-index-secret'];
+  const connection = { ...common, sfnEndpoint: common['sfn-endpoint'], secretsEndpoint: common['secrets-endpoint'] };
+  return { command: command as C, values, connection: connection as AreaConnection };
 }
 
 /** A message for the operator: usage and validation problems plainly, anything else by name. */

@@ -1,26 +1,134 @@
-import { createHash } from 'node:crypto';
+import { normaliseNhsNumber } from './nhs-number.ts';
+import { editDistance, normaliseName } from './person-name.ts';
 import type { Referral } from './referral.ts';
 
 /**
- * Keys that recognise the same person across referrals: the NHS number when given, and always
- * name, date of birth and postcode (normalised). Stored only as hashes, so the index holds no
- * readable personal data.
+ * Recognising the same person across referrals: the rules a clinical safety officer signs off.
+ * Pure functions, no I/O. A merge of two people loses a referral; a missed match gives one person
+ * two coaches. So a match is taken as certain only when nothing contradicts it, and anything
+ * in between goes to a person (the area's team lead) rather than being merged or ignored.
+ *
+ * Comparing a new referral's person (A) with a person on an open journey (B):
+ *  1. NHS numbers, when both have one, decide who is *not* the same: different numbers are
+ *     never the same person, whatever else matches.
+ *  2. The same NHS number with the same date of birth and a matching name: the same person.
+ *     The same NHS number with a different date of birth or a name that does not match: a
+ *     conflict (perhaps a mistyped NHS number). Never merged: the new referral is kept whole
+ *     with a journey of its own, and its triage becomes a review that lists both referrals.
+ *  3. Otherwise (at most one NHS number): the same person when the names match and the date of
+ *     birth and postcode are equal.
+ *  4. A possible match, reviewed like a conflict: the same date of birth and postcode with
+ *     names that are close but not equal (a typo, a shortened or swapped name), or matching
+ *     names and date of birth at another postcode (the person may have moved).
+ *  5. Anything else: different people.
+ * Names match when given and family names are equal after normaliseName (person-name.ts): case,
+ * accents, width, decomposition, common transliterations and look-alike letters from another
+ * script do not matter; letters of every script count. A name that normalises to nothing
+ * (only punctuation, say) matches nothing, and is never close to anything.
  */
-const normalise = (text: string) =>
-  text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '');
-
-const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
-
-/** The details that identify a person (a referral's participant, or a subject access search). */
 export type PersonDetails = Pick<Referral['participant'], 'givenName' | 'familyName' | 'dateOfBirth' | 'postcode' | 'nhsNumber'>;
 
-export function personKeys(referral: { readonly participant: PersonDetails }): string[] {
-  const p = referral.participant;
-  const keys = [hash(`ndp:${normalise(p.givenName)}|${normalise(p.familyName)}|${p.dateOfBirth}|${normalise(p.postcode)}`)];
-  if (p.nhsNumber) keys.unshift(hash(`nhs:${p.nhsNumber.replace(/\s+/g, '')}`));
+export type Comparison = 'same' | 'conflict' | 'possible' | 'different';
+
+interface Comparable {
+  readonly given: string;
+  readonly family: string;
+  readonly dateOfBirth: string;
+  readonly postcode: string;
+  readonly nhsNumber?: string;
+}
+
+const normalisePostcode = (postcode: string) => postcode.replace(/\s+/g, '').toUpperCase();
+
+function comparable(p: PersonDetails): Comparable {
+  const nhsNumber = p.nhsNumber ? normaliseNhsNumber(p.nhsNumber) : undefined;
+  return {
+    given: normaliseName(p.givenName),
+    family: normaliseName(p.familyName),
+    dateOfBirth: p.dateOfBirth,
+    postcode: normalisePostcode(p.postcode),
+    ...(nhsNumber ? { nhsNumber } : {}),
+  };
+}
+
+const hasName = (p: Comparable) => p.given !== '' && p.family !== '';
+
+function namesMatch(a: Comparable, b: Comparable): boolean {
+  return hasName(a) && hasName(b) && a.given === b.given && a.family === b.family;
+}
+
+/** Close but not equal: worth a person's look, never a merge. */
+function namesClose(a: Comparable, b: Comparable): boolean {
+  if (!hasName(a) || !hasName(b)) return false;
+  if (a.given === b.family && a.family === b.given) return true; // given and family swapped
+  const fullA = a.given + a.family;
+  const fullB = b.given + b.family;
+  if (fullA === fullB) return true; // split differently ("Mary Ann" "Smith" / "Mary" "Ann Smith")
+  if (a.family === b.family && (a.given.startsWith(b.given) || b.given.startsWith(a.given))) return true; // Jo / Joanne
+  const shorter = Math.min([...fullA].length, [...fullB].length);
+  return shorter >= 4 && editDistance(fullA, fullB) <= (shorter >= 8 ? 2 : 1);
+}
+
+export function comparePeople(incoming: PersonDetails, existing: PersonDetails): Comparison {
+  const a = comparable(incoming);
+  const b = comparable(existing);
+  if (a.nhsNumber && b.nhsNumber) {
+    if (a.nhsNumber !== b.nhsNumber) return 'different';
+    return a.dateOfBirth === b.dateOfBirth && namesMatch(a, b) ? 'same' : 'conflict';
+  }
+  const sameBirthAndPlace = a.dateOfBirth === b.dateOfBirth && a.postcode === b.postcode;
+  if (sameBirthAndPlace && namesMatch(a, b)) return 'same';
+  if (sameBirthAndPlace && namesClose(a, b)) return 'possible';
+  if (a.dateOfBirth === b.dateOfBirth && namesMatch(a, b)) return 'possible';
+  return 'different';
+}
+
+/**
+ * Keys under which a person is indexed, so that every person comparePeople could call the same,
+ * a conflict or a possible match shares at least one of them (the index holds them only as keyed
+ * hashes): the NHS number; date of birth and postcode; name and date of birth.
+ */
+export function personIndexKeys(person: PersonDetails): string[] {
+  const p = comparable(person);
+  const keys = [`dp:${p.dateOfBirth}|${p.postcode}`];
+  if (hasName(p)) keys.push(`nd:${p.given}|${p.family}|${p.dateOfBirth}`);
+  if (p.nhsNumber) keys.unshift(`nhs:${p.nhsNumber}`);
   return keys;
+}
+
+/** Whether an index key names one person (NHS number; name and date of birth), not a neighbourhood. */
+export function namesOnePerson(indexKey: string): boolean {
+  return !indexKey.startsWith('dp:');
+}
+
+export interface Candidate {
+  readonly referralId: string;
+  readonly person: PersonDetails;
+}
+
+/**
+ * What to do with a new referral, given the people on open journeys that share an index key:
+ *  - `link`: the same person as `referralId` (the earliest such journey, when there are two);
+ *  - `review`: a journey of its own, reviewed by a team lead, who sees `matches`;
+ *  - `new`: a journey of its own.
+ */
+export type MatchDecision =
+  | { readonly kind: 'link'; readonly referralId: string }
+  | { readonly kind: 'review'; readonly reason: 'nhs_number_conflict' | 'possible_match'; readonly matches: readonly string[] }
+  | { readonly kind: 'new' };
+
+export function decideMatch(incoming: PersonDetails, candidates: readonly Candidate[]): MatchDecision {
+  const compared = candidates.map((c) => ({ referralId: c.referralId, result: comparePeople(incoming, c.person) }));
+  const same = compared.find((c) => c.result === 'same');
+  if (same) return { kind: 'link', referralId: same.referralId };
+  const conflicts = compared.filter((c) => c.result === 'conflict').map((c) => c.referralId);
+  const possible = compared.filter((c) => c.result === 'possible').map((c) => c.referralId);
+  if (conflicts.length) return { kind: 'review', reason: 'nhs_number_conflict', matches: [...conflicts, ...possible] };
+  if (possible.length) return { kind: 'review', reason: 'possible_match', matches: possible };
+  return { kind: 'new' };
+}
+
+/** Whether a stored person is the one a search (subject access) names: the same person only. */
+export function isSamePerson(query: PersonDetails, stored: PersonDetails): boolean {
+  return comparePeople(query, stored) === 'same';
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
-import { isValidNhsNumber } from './nhs-number.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
 
 /** How the person reached the service ("no wrong door"). */
 export const referralSources = [
@@ -37,9 +37,11 @@ export const ReferralSchema = z.strictObject({
     givenName: shortText,
     familyName: shortText,
     dateOfBirth: isoDate,
+    /** Spaces and dashes are dropped before the check, so it is stored as its ten digits. */
     nhsNumber: z
       .string()
       .refine(isValidNhsNumber, 'must be a 10-digit NHS number with a valid check digit')
+      .transform((value) => normaliseNhsNumber(value)!)
       .optional(),
     postcode: ukPostcode,
     gpPracticeCode: z.string().regex(/^[A-Z][0-9]{5}$/, 'must be a GP practice ODS code').optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isValidNhsNumber } from './nhs-number.ts';
-import { personKeys } from './person-match.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
+import { isSamePerson } from './person-match.ts';
 import { type Referral, ReferralSchema } from './referral.ts';
 
 /**
@@ -23,30 +23,27 @@ export const SubjectQuery = z.union([
 export type SubjectQuery = z.infer<typeof SubjectQuery>;
 
 /**
- * The person-index keys a search stands for. A name is given whole, so every split into given
- * and family names is tried: the match is still on the full name, date of birth and postcode.
+ * Whether a stored referral is about the person searched for, by the rules intake uses to
+ * recognise the same person (person-match.ts): the NHS number (spaces and dashes ignored), or
+ * name, date of birth and postcode. A name is given whole, so every split into given and family
+ * names is tried.
  */
-export function subjectKeys(query: SubjectQuery): Set<string> {
+export function isAbout(referral: Referral, query: SubjectQuery): boolean {
+  const stored = referral.participant;
   if ('nhsNumber' in query) {
-    return new Set(personKeys({ participant: { givenName: '', familyName: '', dateOfBirth: '', postcode: '', nhsNumber: query.nhsNumber } }).slice(0, 1));
+    return stored.nhsNumber !== undefined && normaliseNhsNumber(stored.nhsNumber) === normaliseNhsNumber(query.nhsNumber);
   }
-  const words = query.name.split(/\s+/);
-  const keys = new Set<string>();
+  const words = query.name.trim().split(/\s+/);
   for (let i = 1; i < words.length; i++) {
-    const participant = {
+    const searched = {
       givenName: words.slice(0, i).join(' '),
       familyName: words.slice(i).join(' '),
       dateOfBirth: query.dateOfBirth,
       postcode: query.postcode,
     };
-    for (const key of personKeys({ participant })) keys.add(key);
+    if (isSamePerson(searched, { ...stored, nhsNumber: undefined })) return true;
   }
-  return keys;
-}
-
-/** Whether a stored referral is about the person searched for. */
-export function isAbout(referral: Referral, keys: ReadonlySet<string>): boolean {
-  return personKeys(referral).some((key) => keys.has(key));
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -83,6 +80,10 @@ const internal = new Set([
   'phase',
   'respondUrl',
   'referralId',
+  // Keyed hashes of the person index, and the open journeys intake compared them with (which may
+  // be someone else's): internals, and not about this person.
+  'personIndex',
+  'identityReview',
 ]);
 
 function clean(item: Record<string, unknown>): Record<string, unknown> {

@@ -14,7 +14,9 @@
  *  6. complex_needs            the area's exclusion action (often a route to existing programmes)
  *  7. out_of_work_date_unknown out of work with no last-worked date: a person checks
  *  8. condition_outside_focus  the area focuses on some conditions and none of these is one
- *  9. in_scope                 eligible
+ *  9. possible_same_person     eligible, but intake found an open journey that may be the same
+ *                              person (an NHS number conflict or a possible match): reviewed
+ * 10. in_scope                 eligible
  * Definite "not eligible" answers come before "needs review" ones (except safety), so reviewers
  * only see referrals that could still be accepted.
  *
@@ -37,6 +39,7 @@ export const triageReasons = [
   'immediate_risk',
   'condition_outside_focus',
   'out_of_work_date_unknown',
+  'possible_same_person',
 ] as const;
 export type TriageReason = (typeof triageReasons)[number];
 
@@ -152,12 +155,17 @@ export function priorityFor(situation: WorkSituation, area: AreaSettings): Triag
  * Triage one (already schema-validated) referral against an area's settings.
  * `today` is the triage date, YYYY-MM-DD, in the area's time zone.
  */
-export function triage(referral: Referral, area: AreaSettings, today: string): TriageDecision {
+export function triage(
+  referral: Referral,
+  area: AreaSettings,
+  today: string,
+  /** Intake found an open journey that may be the same person (person-match.ts). */
+  identity: { readonly possibleDuplicate?: boolean } = {},
+): TriageDecision {
   parseIsoDate(today, 'today');
-  const { outcome, reason } = firstFailingCheck(referral, area, today) ?? {
-    outcome: 'eligible',
-    reason: 'in_scope',
-  };
+  const found = firstFailingCheck(referral, area, today);
+  // Eligible, but perhaps someone already supported: a team lead looks before a coach is given.
+  const { outcome, reason } = found ?? (identity.possibleDuplicate ? { outcome: 'needs_review', reason: 'possible_same_person' } : { outcome: 'eligible', reason: 'in_scope' });
   const priority = priorityFor(referral.work.situation, area);
   return {
     outcome,

@@ -76,6 +76,9 @@ function referralView(referral: StoredReferral) {
     referrerOrganisation: referral.referrerOrganisation,
     receivedAt: referral.receivedAt,
     priority: referral.triage?.priority,
+    ...(referral.triage?.outcome === 'needs_review' ? { reviewReason: referral.triage.reason } : {}),
+    // Coaches and team leads see the links: the open journeys this person may already be on.
+    ...(referral.identityReview ? { identityReview: referral.identityReview } : {}),
     coachId: referral.coachId ?? null,
     participant: {
       givenName: participant.givenName,

@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
+  fhirExpressionFor,
   FHIR_JSON,
   type FhirIssue,
   type FhirIssueCode,
@@ -119,11 +120,16 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
 
   const outcome = await acceptReferral({
     referral: mapped.referral,
-    partner: { partnerId: partner.partnerId },
+    partner: { partnerId: partner.partnerId, organisationType: partner.organisationType },
     ...(idempotencyKey ? { idempotencyKey } : {}),
     bodyHash: canonicalHash(mapped.referral),
     context,
   });
+  if (outcome.httpStatus === 400) {
+    // Valid FHIR whose content the service cannot accept: 422, as for the mapped referral's schema.
+    const issues = outcome.problems.map((p) => issue('business-rule', `${p.pointer.slice(1).replaceAll('/', '.')} ${p.detail}`, [fhirExpressionFor(p.pointer)]));
+    return fhirResponse(422, issues, { headers: trace });
+  }
   if (outcome.httpStatus === 503) {
     return fhirResponse(503, [issue('transient', outcome.problem)], {
       headers: { ...trace, 'Retry-After': '30' },

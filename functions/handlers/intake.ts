@@ -35,6 +35,7 @@ async function intake(event: APIGatewayProxyEvent, context: Context): Promise<AP
     bodyHash: canonicalHash(body.value),
     context,
   });
+  if (outcome.httpStatus === 400) return problem(400, 'Bad Request', 'The referral is not valid.', outcome.problems);
   if (outcome.httpStatus !== 202) {
     if (outcome.httpStatus === 503) {
       return problems.serviceUnavailable(outcome.problem, 30, outcome.referralId ? { referralId: outcome.referralId } : undefined);

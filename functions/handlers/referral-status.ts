@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { partnerEvent, partnerView } from '../domain/partner-view.ts';
 import { httpErrors, json } from '../shared/http.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { problems } from '../shared/problem.ts';
@@ -25,7 +26,12 @@ async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     logSafe('info', 'referral not found', { httpStatus: 404 });
     return problems.notFound('No referral with this id.');
   }
-  const timeline = await listTimeline(referral.referralId);
+  const journey = referral.linkedTo ? await getReferral(referral.linkedTo) : undefined;
+  const view = partnerView(referral, journey);
+  const timeline = (await listTimeline(referral.referralId)).flatMap(({ at, event }) => {
+    const seen = partnerEvent(event);
+    return seen ? [{ at, event: seen }] : [];
+  });
   // Not eligible: where the person can go instead, for the referrer to pass on.
   const offered = new Set(referral.triage?.signposting ?? []);
   const signposting = currentArea()
@@ -33,11 +39,12 @@ async function referralStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     .map(({ name, url, description }) => ({ name, url, description }));
   return json(200, {
     referralId: referral.referralId,
-    status: referral.status,
-    stage: referral.stage,
+    status: view.status,
+    stage: view.stage,
+    progress: view.progress,
     receivedAt: referral.receivedAt,
     updatedAt: referral.updatedAt,
-    timeline: timeline.map(({ at, event }) => ({ at, event })),
+    timeline,
     ...(signposting.length ? { signposting } : {}),
   });
 }

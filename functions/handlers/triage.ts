@@ -45,7 +45,7 @@ async function triageHandler(event: unknown): Promise<TriageResult> {
   if (referral.triage) return result(referral.triage, area);
 
   const now = new Date();
-  const decision = triage(referral.referral, area, dateInTimeZone(now, area.timeZone));
+  const decision = triage(referral.referral, area, dateInTimeZone(now, area.timeZone), { possibleDuplicate: Boolean(referral.identityReview) });
   const stored: StoredTriage = {
     outcome: decision.outcome,
     reason: decision.reason,

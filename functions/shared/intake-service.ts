@@ -1,6 +1,5 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -10,9 +9,10 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { OrganisationType } from '../domain/credentials.ts';
-import { personKeys } from '../domain/person-match.ts';
+import { intakeProblems, type IntakeProblem } from '../domain/intake-rules.ts';
+import { decideMatch, type MatchDecision } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
-import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
+import { requiredEnv, sfn } from './aws-clients.ts';
 import { getCoach } from './coach-store.ts';
 import { errorFields, logSafe } from './observability.ts';
 import { notificationId, notificationPut } from './outbox.ts';
@@ -20,16 +20,15 @@ import {
   ConditionFailed,
   createReferral,
   getReferral,
-  personIndexKey,
   referralUpdate,
   setStatus,
   type StoredReferral,
-  table,
   timelinePut,
   type TransactItem,
 } from './referral-store.ts';
+import { indexWrites, lookUpPerson, type PersonLookup } from './person-index.ts';
 import { idempotencyTable } from './tables.ts';
-import { currentArea } from './workflow.ts';
+import { currentArea, dateInTimeZone } from './workflow.ts';
 
 /**
  * Accepting a referral, for every intake route (JSON and FHIR):
@@ -45,6 +44,7 @@ import { currentArea } from './workflow.ts';
  */
 export type AcceptOutcome =
   | { httpStatus: 202; referralId: string; status: 'received' | 'linked' }
+  | { httpStatus: 400; problems: IntakeProblem[] }
   | { httpStatus: 409 | 422 | 503; problem: string; referralId?: string };
 
 /**
@@ -73,9 +73,8 @@ export const sameReferrerMatchByOrganisation: Readonly<Record<OrganisationType, 
 };
 
 /** The referrer's kind: as its credential says, else as the area's settings list it. */
-function sameReferrerMatchOf(partner: { partnerId: string; organisationType?: OrganisationType | undefined }): SameReferrerMatch {
-  const organisationType = partner.organisationType ?? currentArea().partners.find((p) => p.id === partner.partnerId)?.organisationType;
-  return organisationType ? sameReferrerMatchByOrganisation[organisationType] : 'resend';
+function organisationTypeOf(partner: { partnerId: string; organisationType?: OrganisationType | undefined }): OrganisationType | undefined {
+  return partner.organisationType ?? currentArea().partners.find((p) => p.id === partner.partnerId)?.organisationType;
 }
 
 interface AcceptOnce {
@@ -120,11 +119,15 @@ export async function acceptReferral(input: {
   bodyHash: string;
   context?: Context;
 }): Promise<AcceptOutcome> {
+  const organisationType = organisationTypeOf(input.partner);
+  const area = currentArea();
+  const problems = intakeProblems(input.referral, { area, today: dateInTimeZone(new Date(), area.timeZone), organisationType });
+  if (problems.length) return { httpStatus: 400, problems };
   if (input.context) config.registerLambdaContext(input.context);
   try {
     const accepted = await acceptIdempotently({
       partnerId: input.partner.partnerId,
-      sameReferrerMatch: sameReferrerMatchOf(input.partner),
+      sameReferrerMatch: organisationType ? sameReferrerMatchByOrganisation[organisationType] : 'resend',
       requestKey: input.idempotencyKey ? `key:${input.idempotencyKey}` : `body:${input.bodyHash}`,
       bodyHash: input.bodyHash,
       referral: input.referral,
@@ -144,50 +147,52 @@ export async function acceptReferral(input: {
   }
 }
 
-/** The person's open journey, if any, and the index items to write for a new one. */
-async function openJourneyOf(referral: Referral): Promise<{ open?: StoredReferral; index: TransactItem[] }> {
-  const index: TransactItem[] = [];
-  let open: StoredReferral | undefined;
-  for (const personKey of personKeys(referral)) {
-    const key = personIndexKey(personKey);
-    const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
-    const current = typeof Item?.referralId === 'string' ? await getReferral(Item.referralId) : undefined;
-    if (current && !current.closedAt) open ??= current;
-    // A closed journey no longer counts: its index entry is taken over, guarded against a race.
-    index.push({
-      Put: {
-        TableName: table(),
-        Item: { ...key, type: 'person_index' },
-        ConditionExpression: Item ? 'referralId = :previous' : 'attribute_not_exists(pk)',
-        ...(Item ? { ExpressionAttributeValues: { ':previous': Item.referralId } } : {}),
-      },
-    });
+/** The open journeys that might be this person, and what the matching rules make of them. */
+async function matchPerson(referral: Referral): Promise<{ decision: MatchDecision; lookup: PersonLookup; open: Map<string, StoredReferral> }> {
+  const lookup = await lookUpPerson(referral.participant);
+  const open = new Map<string, StoredReferral>();
+  for (const candidate of await Promise.all(lookup.candidates.map(getReferral))) {
+    // Only journeys count: a closed one, or a referral linked to another journey, is no match.
+    if (candidate && !candidate.closedAt && !candidate.linkedTo) open.set(candidate.referralId, candidate);
   }
-  return { ...(open ? { open } : {}), index };
+  const candidates = [...open.values()]
+    .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
+    .map((c) => ({ referralId: c.referralId, person: c.referral.participant }));
+  return { decision: decideMatch(referral.participant, candidates), lookup, open };
 }
 
 async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; status: 'received' | 'linked' }> {
   for (let round = 0; round < 3; round++) {
-    const { open, index } = await openJourneyOf(input.referral);
-    if (open && isSameReferral(open, input)) {
+    const { decision, lookup, open } = await matchPerson(input.referral);
+    const same = decision.kind === 'link' ? open.get(decision.referralId) : undefined;
+    if (same && isSameReferral(same, input)) {
       // The partner's own open referral for this person (e.g. resent with corrections).
-      await startJourney(open.referralId);
-      return { referralId: open.referralId, status: 'received' };
+      await startJourney(same.referralId);
+      return { referralId: same.referralId, status: 'received' };
     }
     const referralId = randomUUID();
     const receivedAt = new Date();
-    if (open) {
-      await linkToOpenJourney(referralId, input, open, receivedAt);
+    if (same) {
+      await linkToOpenJourney(referralId, input, same, receivedAt);
       return { referralId, status: 'linked' };
     }
-    const indexed = index.map((item) => ({ Put: { ...item.Put!, Item: { ...item.Put!.Item, referralId } } }));
+    // A journey of its own; a possible match or an NHS number conflict is reviewed, never merged.
+    const identityReview = decision.kind === 'review' ? { reason: decision.reason, matches: decision.matches } : undefined;
     try {
-      await createReferral({ referralId, referral: input.referral, receivedAt, partnerId: input.partnerId, alsoWrite: indexed });
+      await createReferral({
+        referralId,
+        referral: input.referral,
+        receivedAt,
+        partnerId: input.partnerId,
+        personIndex: lookup.partitions.map((p) => p.pk),
+        ...(identityReview ? { identityReview } : {}),
+        alsoWrite: indexWrites(referralId, lookup),
+      });
     } catch (error) {
       if (error instanceof ConditionFailed) continue; // someone else's referral for the person won the race
       throw error;
     }
-    logSafe('info', 'referral received', { referralId, code: input.referral.source });
+    logSafe('info', 'referral received', { referralId, code: input.referral.source, ...(identityReview ? { outcome: 'identity_review' } : {}) });
     await startJourney(referralId);
     return { referralId, status: 'received' };
   }

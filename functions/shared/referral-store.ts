@@ -25,7 +25,8 @@
  *   coach API can find a task by its id alone (`findTaskById`).
  * - expiresAt (TTL, epoch seconds) is set on every item of a referral when it closes:
  *   close time + the area's retentionYears; and, with the same expiry, on its task pointers,
- *   the person index items still naming it, and the referrals linked to its journey.
+ *   the person index heads it used (its own index entries are removed: only open journeys
+ *   count), and the referrals linked to its journey.
  *
  * Writes are transactions with conditions, so a retried invocation never writes twice.
  */
@@ -40,7 +41,6 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { TaskType } from '../../workflows/states.ts';
-import { type PersonDetails, personKeys } from '../domain/person-match.ts';
 import type { Referral, ReferralSource, ReferralStatus } from '../domain/referral.ts';
 import {
   retentionExpiry,
@@ -52,6 +52,7 @@ import {
 import type { TriagePriority, TriageReason, TriageOutcome } from '../domain/triage.ts';
 import { dynamo, requiredEnv } from './aws-clients.ts';
 import { notificationId, notificationPut, taskFields, teamLeadEmailFor } from './outbox.ts';
+import { releasePersonIndex } from './person-index.ts';
 import { journeysTable } from './tables.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -84,6 +85,12 @@ export class TransientError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Types
 
+/** Why a referral's identity needs a person's look, and the open journeys it may duplicate. */
+export interface IdentityReview {
+  readonly reason: 'nhs_number_conflict' | 'possible_match';
+  readonly matches: readonly string[];
+}
+
 export interface StoredTriage {
   readonly outcome: TriageOutcome;
   readonly reason: TriageReason;
@@ -112,6 +119,10 @@ export interface StoredReferral {
   readonly coachId?: string;
   readonly assignedAt?: string;
   readonly caseloadReleasedAt?: string;
+  /** The person index partitions it is indexed under (person-index.ts): keyed hashes only. */
+  readonly personIndex?: readonly string[];
+  /** Intake found an open journey that may be the same person: triage makes it a review. */
+  readonly identityReview?: IdentityReview;
   /** The follow-up plan, from the assessment. */
   readonly plan?: { everyWeeks: number; supportWeeks: number; done: number };
   readonly closedAt?: string;
@@ -342,6 +353,9 @@ export async function createReferral(input: {
   partnerId?: string;
   /** A referral for someone already on an open journey: stored, linked, no journey of its own. */
   linkedTo?: string;
+  /** Person index partitions written with it (in alsoWrite). */
+  personIndex?: readonly string[];
+  identityReview?: IdentityReview;
   /** Written in the same transaction (e.g. the person index); a failed condition throws ConditionFailed. */
   alsoWrite?: TransactItem[];
 }): Promise<StoredReferral> {
@@ -358,6 +372,8 @@ export async function createReferral(input: {
     referral: input.referral,
     ...(input.partnerId ? { partnerId: input.partnerId } : {}),
     ...(input.linkedTo ? { status: 'linked' as const, stage: 'closed' as const, linkedTo: input.linkedTo } : {}),
+    ...(input.personIndex?.length ? { personIndex: input.personIndex } : {}),
+    ...(input.identityReview ? { identityReview: input.identityReview } : {}),
   };
   const failed = await transact([
     {
@@ -499,44 +515,37 @@ export async function recordStage(
   return { recorded, referral: latest };
 }
 
-/** The person index: one item per match key, naming the person's latest journey (hashes only). */
-export const personIndexKey = (personKey: string) => ({ pk: `PERSON#${personKey}`, sk: 'OPEN_JOURNEY' });
-
 /**
  * Sets expiresAt on every item of the referral that lacks it, and on what lives outside its
- * partition but belongs to it: task pointers, person index items that still name it, and
+ * partition but belongs to it: task pointers, the person index (entries removed, heads expiring), and
  * referrals linked to its journey (idempotent).
  */
 export async function applyRetention(referralId: string, expiresAt: number): Promise<void> {
   const items = await queryPartition(referralId, '');
-  const expire = (key: { pk: unknown; sk: unknown }, onlyIfNaming?: string) => expireItem(key, expiresAt, onlyIfNaming);
+  const expire = (key: { pk: unknown; sk: unknown }) => expireItem(key, expiresAt);
   const owned = [
     ...items.filter((item) => item[TTL] === undefined).map((item) => () => expire({ pk: item.pk, sk: item.sk })),
     ...items.filter((item) => item.type === 'task').map((item) => () => expire(taskPointerKey(String(item.taskId)))),
     ...items
-      .filter((item) => item.type === 'referral' && isPerson(item.referral))
-      .flatMap((item) => personKeys(item.referral as { participant: PersonDetails }))
-      .map((key) => () => expire(personIndexKey(key), referralId)),
+      .filter((item) => item.type === 'referral' && Array.isArray(item.personIndex))
+      .map((item) => () => releasePersonIndex(referralId, item.personIndex as string[], expiresAt)),
   ];
   for (let i = 0; i < owned.length; i += 10) await Promise.all(owned.slice(i, i + 10).map((run) => run()));
   const linked = items.filter((item) => item.type === 'timeline' && typeof item.linkedReferralId === 'string').map((item) => String(item.linkedReferralId));
   for (const id of new Set(linked)) if (id !== referralId) await applyRetention(id, expiresAt);
 }
 
-const isPerson = (document: unknown): boolean =>
-  typeof (document as { participant?: unknown } | undefined)?.participant === 'object';
-
 /** Sets the TTL on one item if it exists, has none yet and (for index items) still names the referral. */
-async function expireItem(key: { pk: unknown; sk: unknown }, expiresAt: number, onlyIfNaming?: string): Promise<void> {
+async function expireItem(key: { pk: unknown; sk: unknown }, expiresAt: number): Promise<void> {
   try {
     await dynamo().send(
       new UpdateCommand({
         TableName: table(),
         Key: { pk: key.pk, sk: key.sk },
         UpdateExpression: 'SET #ttl = :ttl',
-        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#ttl)${onlyIfNaming ? ' AND referralId = :referralId' : ''}`,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#ttl)',
         ExpressionAttributeNames: { '#ttl': TTL },
-        ExpressionAttributeValues: { ':ttl': expiresAt, ...(onlyIfNaming ? { ':referralId': onlyIfNaming } : {}) },
+        ExpressionAttributeValues: { ':ttl': expiresAt },
       }),
     );
   } catch (error) {

@@ -2,13 +2,14 @@
  * Subject access and rectification over the Journeys table (ops/subject-access.ts); the rules
  * are in domain/subject-access.ts.
  *
- * Finding a person: the person index (intake-service.ts) names only each person's latest
- * journey, so the search reads every referral item of the area (a filtered Scan: an operator's
- * occasional request, not a hot path) and keeps those whose match keys meet the search's, plus
- * the referrals linked to or from them. Each found referral's whole partition is exported.
+ * Finding a person: the person index (person-index.ts) holds only open journeys, under keyed
+ * hashes, so the search reads every referral item of the area (a filtered Scan: an operator's
+ * occasional request, not a hot path) and keeps those about the person by intake's matching
+ * rules, plus the referrals linked to or from them. Each found referral's whole partition is
+ * exported.
  */
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { personKeys } from '../domain/person-match.ts';
+import { type Candidate, decideMatch } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
 import {
   isAbout,
@@ -17,13 +18,11 @@ import {
   referralSection,
   sectionExplanations,
   type SubjectQuery,
-  subjectKeys,
 } from '../domain/subject-access.ts';
 import { dynamo } from './aws-clients.ts';
 import { listOnwardReferrals } from './onward-referral-store.ts';
 import {
   getReferral,
-  personIndexKey,
   queryPartition,
   ReferralNotFound,
   referralUpdate,
@@ -34,6 +33,7 @@ import {
   type TransactItem,
   TransientError,
 } from './referral-store.ts';
+import { indexWrites, lookUpPerson, unindexWrites } from './person-index.ts';
 import { currentArea } from './workflow.ts';
 
 interface ReferralHead {
@@ -66,9 +66,8 @@ async function allReferrals(): Promise<ReferralHead[]> {
 
 /** Ids of the person's referrals: those that match, and those linked to or from them. */
 export async function findSubjectReferrals(query: SubjectQuery): Promise<string[]> {
-  const keys = subjectKeys(query);
   const heads = await allReferrals();
-  const found = new Set(heads.filter((h) => isAbout(h.referral, keys)).map((h) => h.referralId));
+  const found = new Set(heads.filter((h) => isAbout(h.referral, query)).map((h) => h.referralId));
   for (const h of heads) if (h.linkedTo && found.has(h.referralId)) found.add(h.linkedTo);
   for (const h of heads) if (h.linkedTo && found.has(h.linkedTo)) found.add(h.referralId);
   return [...found].sort();
@@ -105,49 +104,22 @@ export class RectificationConflict extends Error {
   }
 }
 
-async function indexEntry(personKey: string): Promise<string | undefined> {
-  const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: personIndexKey(personKey), ConsistentRead: true }));
-  return typeof Item?.referralId === 'string' ? Item.referralId : undefined;
-}
-
-/** Index changes for a referral whose match keys change: old keys it holds go, new ones come. */
-async function indexChanges(stored: StoredReferral, corrected: Referral): Promise<TransactItem[]> {
-  if (stored.linkedTo) return []; // a linked referral holds no index entries: its journey does
+/** Index changes for a referral whose details change: its entries move to the new details' keys. */
+async function indexChanges(stored: StoredReferral, corrected: Referral): Promise<{ items: TransactItem[]; personIndex?: string[] }> {
+  // A linked referral holds no index entries (its journey does); a closed journey no longer counts.
+  if (stored.linkedTo || stored.closedAt) return { items: [] };
   const referralId = stored.referralId;
-  const before = personKeys(stored.referral);
-  const after = personKeys(corrected);
-  const items: TransactItem[] = [];
-  for (const key of before.filter((k) => !after.includes(k))) {
-    if ((await indexEntry(key)) !== referralId) continue;
-    items.push({
-      Delete: {
-        TableName: table(),
-        Key: personIndexKey(key),
-        ConditionExpression: 'referralId = :me',
-        ExpressionAttributeValues: { ':me': referralId },
-      },
-    });
+  const lookup = await lookUpPerson(corrected.participant);
+  const others: Candidate[] = [];
+  for (const id of lookup.candidates.filter((c) => c !== referralId)) {
+    const other = await getReferral(id);
+    if (other && !other.closedAt && !other.linkedTo) others.push({ referralId: id, person: other.referral.participant });
   }
-  for (const key of after.filter((k) => !before.includes(k))) {
-    const holder = await indexEntry(key);
-    if (holder === referralId) continue;
-    if (holder) {
-      const other = await getReferral(holder);
-      if (other && !other.closedAt) {
-        if (!stored.closedAt) throw new RectificationConflict(holder);
-        continue; // a closed referral does not take the key from someone's open journey
-      }
-    }
-    items.push({
-      Put: {
-        TableName: table(),
-        Item: { ...personIndexKey(key), type: 'person_index', referralId },
-        ConditionExpression: holder ? 'referralId = :holder' : 'attribute_not_exists(pk)',
-        ...(holder ? { ExpressionAttributeValues: { ':holder': holder } } : {}),
-      },
-    });
-  }
-  return items;
+  const decision = decideMatch(corrected.participant, others);
+  if (decision.kind === 'link') throw new RectificationConflict(decision.referralId);
+  const after = lookup.partitions.map((p) => p.pk);
+  const gone = (stored.personIndex ?? []).filter((pk) => !after.includes(pk));
+  return { items: [...unindexWrites(referralId, gone), ...indexWrites(referralId, lookup)], personIndex: after };
 }
 
 export interface RectificationResult {
@@ -175,10 +147,11 @@ export async function rectifyReferral(
     const entry = timelinePut(referralId, { at, event: 'details_rectified' });
     // Field names are codes; the timeline never holds the values.
     Object.assign(entry.Put!.Item!, { fields: changed });
+    const index = await indexChanges(stored, referral);
     const failed = await transact([
-      referralUpdate(referralId, { referral, updatedAt: at }, { expression: 'updatedAt = :seen', values: { ':seen': stored.updatedAt } }),
+      referralUpdate(referralId, { referral, updatedAt: at, personIndex: index.personIndex }, { expression: 'updatedAt = :seen', values: { ':seen': stored.updatedAt } }),
       entry,
-      ...(await indexChanges(stored, referral)),
+      ...index.items,
     ]);
     if (failed >= 0) continue; // the referral or the index changed meanwhile: read again
     const recipients = (await listOnwardReferrals(referralId))

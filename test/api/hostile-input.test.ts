@@ -10,6 +10,7 @@ import {
 import { getReferral } from '../../functions/shared/referral-store.ts';
 import { nhsNumberFor, validReferral } from '../fixtures/referrals.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { asSentBy } from '../support/partners.ts';
 
 /**
  * Hostile input against the partner API over real HTTP on the local runtime, with fast-check:
@@ -62,7 +63,7 @@ beforeAll(async () => {
     const res = await fetch(`${rt.gatewayUrl}/v1/referrals`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...rt.auth(partner) },
-      body: JSON.stringify(freshReferral()),
+      body: JSON.stringify(asSentBy(rt.partners[partner]!.organisationType, freshReferral())),
     });
     expect(res.status).toBe(202);
     const { referralId } = (await res.json()) as { referralId: string };

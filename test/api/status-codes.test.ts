@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCredential, registerPartner, revokeCredential } from '../../functions/shared/partner-store.ts';
 import { nhsNumberFor, referralForNewPerson, validReferral } from '../fixtures/referrals.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { asSentBy } from '../support/partners.ts';
 
 /**
  * Every status code of POST /v1/referrals and GET /v1/referrals/{id}, over real HTTP through
@@ -91,7 +92,7 @@ const post = (body: unknown, headers: Record<string, string> = {}, partner = 0) 
   fetch(`${rt.gatewayUrl}/v1/referrals`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...rt.auth(partner), ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(asSentBy(rt.partners[partner]!.organisationType, body)),
   });
 const statusOf = (id: string, headers: Record<string, string>) =>
   fetch(`${rt.gatewayUrl}/v1/referrals/${id}`, { headers });

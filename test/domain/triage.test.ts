@@ -40,10 +40,27 @@ interface Case {
   area: AreaSlug | (() => AreaSettings);
   referral: DeepPartial<ReferralInput>;
   today?: string;
+  /** Intake found an open journey that may be the same person. */
+  possibleDuplicate?: boolean;
   expected: Pick<TriageDecision, 'outcome' | 'reason'> & Partial<Pick<TriageDecision, 'priority' | 'firstContactDueHours'>>;
 }
 
 const cases: Case[] = [
+  // Possibly someone already supported: reviewed, but only when nothing else decides
+  {
+    name: 'an eligible referral that may be the same person as an open journey is reviewed',
+    area: 'south-yorkshire',
+    referral: {},
+    possibleDuplicate: true,
+    expected: { outcome: 'needs_review', reason: 'possible_same_person' },
+  },
+  {
+    name: 'a possible same person who is not eligible anyway is simply not eligible',
+    area: 'south-yorkshire',
+    referral: { participant: { dateOfBirth: '2015-01-01' } },
+    possibleDuplicate: true,
+    expected: { outcome: 'not_eligible', reason: 'under_minimum_age' },
+  },
   // Eligible, and priority from the work situation
   {
     name: 'South Yorkshire: in work and struggling is in scope, routine',
@@ -286,7 +303,7 @@ function areaOf(c: Case): AreaSettings {
 describe('triage', () => {
   it.each(cases)('$name', (c) => {
     const area = areaOf(c);
-    const decision = triage(parsedReferral(c.referral), area, c.today ?? TODAY);
+    const decision = triage(parsedReferral(c.referral), area, c.today ?? TODAY, { possibleDuplicate: c.possibleDuplicate ?? false });
     expect(decision).toMatchObject(c.expected);
     const priority = decision.priority;
     expect(decision.firstContactDueHours).toBe(area.deadlines.firstContactHours[priority]);
@@ -301,13 +318,13 @@ describe('triage', () => {
 
   it('covers every reason code', () => {
     const seen = new Set<TriageReason>(
-      cases.map((c) => triage(parsedReferral(c.referral), areaOf(c), c.today ?? TODAY).reason),
+      cases.map((c) => triage(parsedReferral(c.referral), areaOf(c), c.today ?? TODAY, { possibleDuplicate: c.possibleDuplicate ?? false }).reason),
     );
     expect([...seen].sort()).toEqual([...triageReasons].sort());
   });
 
   it('covers every outcome and priority', () => {
-    const decisions = cases.map((c) => triage(parsedReferral(c.referral), areaOf(c), c.today ?? TODAY));
+    const decisions = cases.map((c) => triage(parsedReferral(c.referral), areaOf(c), c.today ?? TODAY, { possibleDuplicate: c.possibleDuplicate ?? false }));
     expect(new Set(decisions.map((d) => d.outcome))).toEqual(new Set(['eligible', 'not_eligible', 'needs_review']));
     expect(new Set(decisions.map((d) => d.priority))).toEqual(new Set(['urgent', 'routine']));
   });

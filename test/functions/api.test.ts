@@ -210,7 +210,8 @@ describe('GET /v1/referrals/{referralId} (referral-status)', () => {
     const res = await getStatus(created.referralId);
     expect(res.statusCode).toBe(200);
     const body = JSON.parse(res.body) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['receivedAt', 'referralId', 'stage', 'status', 'timeline', 'updatedAt']);
+    expect(Object.keys(body).sort()).toEqual(['progress', 'receivedAt', 'referralId', 'stage', 'status', 'timeline', 'updatedAt']);
+    expect(body.progress).toBe('received');
     expect(body).toMatchObject({ referralId: created.referralId, status: 'received', stage: 'intake' });
     expect(body.timeline).toEqual([{ at: body.receivedAt, event: 'received' }]);
     for (const value of [...personalValues, 'musculoskeletal', 'Example Medical Centre']) expect(res.body).not.toContain(value);

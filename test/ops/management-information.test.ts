@@ -12,6 +12,7 @@ import { type DeepPartial, referralForNewPerson } from '../fixtures/referrals.ts
 import type { ReferralInput } from '../../functions/domain/referral.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { HOUR } from '../support/runtime.ts';
+import { registerPartnerFor } from '../support/partners.ts';
 
 /**
  * `npm run mi` against journeys seeded on the local runtime. Every expected figure is worked
@@ -136,10 +137,17 @@ let mi: ManagementInformation;
 
 const localDate = (at: Date) => at.toLocaleDateString('en-CA', { timeZone: TIME_ZONE });
 
+/** Each source's referrals come from a partner of a kind that may send it (one per source). */
+const partnersBySource = new Map<string, Record<string, string>>();
+async function partnerFor(source: Plan['source']): Promise<Record<string, string>> {
+  if (!partnersBySource.has(source)) partnersBySource.set(source, (await registerPartnerFor(source, 'mi-test')).auth);
+  return partnersBySource.get(source)!;
+}
+
 async function refer(plan: Plan, auth?: Record<string, string>): Promise<string> {
   const body = referralForNewPerson({ ...plan.person, source: plan.source });
   bodies.push(body);
-  const res = await bed.rt.postReferral(body, auth);
+  const res = await bed.rt.postReferral(body, auth ?? (await partnerFor(plan.source)));
   if (res.status !== 202) throw new Error(`referral refused: ${res.status}`);
   await bed.rt.engine.idle();
   return ((await res.json()) as { referralId: string }).referralId;

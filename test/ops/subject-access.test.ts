@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { personKeys } from '../../functions/domain/person-match.ts';
+import { personEntryKey, partitionsOf } from '../../functions/shared/person-index.ts';
+import { keyRing } from '../../functions/shared/person-index-key.ts';
 import { dynamo } from '../../functions/shared/aws-clients.ts';
-import { getReferral, listTimeline, personIndexKey, queryPartition } from '../../functions/shared/referral-store.ts';
+import { getReferral, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
 import { journeysTable } from '../../functions/shared/tables.ts';
 import { describeFailure, main } from '../../ops/subject-access.ts';
 import { referralForNewPerson } from '../fixtures/referrals.ts';
@@ -27,8 +28,10 @@ let first: string; // the person's journey (partner 0)
 let second: string; // the same person referred by partner 1: linked
 const others: { referralId: string; givenName: string; nhsNumber: string; postcode: string }[] = [];
 
-async function post(body: unknown, partner: number): Promise<{ referralId: string; status: string }> {
-  const res = await bed.rt.postReferral(body, bed.rt.auth(partner));
+/** Partner 0 is the demo GP practice, partner 1 the demo employer: each sends its own source. */
+async function post(body: ReturnType<typeof referralForNewPerson>, partner: number): Promise<{ referralId: string; status: string }> {
+  const sent = partner === 1 ? { ...body, source: 'employer' as const, referrer: { organisation: 'Example Employer Ltd' } } : body;
+  const res = await bed.rt.postReferral(sent, bed.rt.auth(partner));
   expect(res.status).toBe(202);
   await bed.rt.engine.idle();
   return (await res.json()) as { referralId: string; status: string };
@@ -148,11 +151,16 @@ describe('npm run subject-access', () => {
     expect(entry).toMatchObject({ fields: ['familyName', 'postcode'] });
     for (const value of ['Ostrander', 'S11 8YA', 'Quayle', 'S1 2HE']) expect(JSON.stringify(entry)).not.toContain(value);
 
-    const holder = async (key: string) =>
-      (await dynamo().send(new GetCommand({ TableName: process.env[journeysTable.envVar], Key: personIndexKey(key), ConsistentRead: true }))).Item?.referralId;
-    for (const key of personKeys(after)) expect(await holder(key)).toBe(first);
-    const [, oldDetailsKey] = personKeys(before);
-    expect(await holder(oldDetailsKey!)).toBeUndefined();
+    // The index moved with the details: entries under the corrected details' keys, none under the old.
+    const indexEntry = async (pk: string) =>
+      (await dynamo().send(new GetCommand({ TableName: process.env[journeysTable.envVar], Key: personEntryKey(pk, first), ConsistentRead: true }))).Item;
+    const ring = await keyRing();
+    const now = (await getReferral(first))!.personIndex!;
+    expect([...now].sort()).toEqual(partitionsOf(after.participant, ring.current, ring.keys.get(ring.current)!).sort());
+    for (const pk of now) expect(await indexEntry(pk)).toMatchObject({ referralId: first });
+    const old = partitionsOf(before.participant, ring.current, ring.keys.get(ring.current)!).filter((pk) => !now.includes(pk));
+    expect(old.length).toBe(2); // date of birth and postcode; name and date of birth (the NHS number is unchanged)
+    for (const pk of old) expect(await indexEntry(pk)).toBeUndefined();
 
     // Without an NHS number: the corrected details find the same person, the old ones nobody.
     const corrected = structuredClone(person);

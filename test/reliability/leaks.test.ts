@@ -7,6 +7,7 @@ import { type JourneyTestbed, results, startJourneyTestbed } from '../support/jo
 import { captureProcessOutput, type OutputCapture } from '../support/output-capture.ts';
 import { HOUR } from '../support/runtime.ts';
 import { until } from '../support/until.ts';
+import { asSentBy } from '../support/partners.ts';
 
 /**
  * Leaks: journeys of every kind for five recognisable (fictitious) people, through the partner
@@ -113,7 +114,7 @@ const json = (body: unknown, headers: Record<string, string>) => ({
 });
 
 async function refer(p: Person, partner = 0): Promise<string> {
-  const res = await call(`refer ${p.label}`, '/v1/referrals', json(p.referral, tb.rt.auth(partner)));
+  const res = await call(`refer ${p.label}`, '/v1/referrals', json(asSentBy(tb.rt.partners[partner]!.organisationType, p.referral), tb.rt.auth(partner)));
   expect(res.status).toBe(202);
   await tb.rt.engine.idle();
   return ((await res.json()) as { referralId: string }).referralId;

@@ -44,7 +44,8 @@ interface Planned {
 function plan(): Planned[] {
   return Array.from({ length: REFERRALS }, (_, index) => {
     const body = JSON.stringify(
-      validReferral({ participant: { givenName: `Load${index}`, familyName: 'Burst', nhsNumber: nhsNumberFor(900_000 + index) } }),
+      // The load partners are employers (registerTestPartners): each sends what an employer may.
+      validReferral({ source: 'employer', participant: { givenName: `Load${index}`, familyName: 'Burst', nhsNumber: nhsNumberFor(900_000 + index) } }),
     );
     const withKey = index < WITH_KEY_TWICE;
     const withoutKey = index >= WITH_KEY_TWICE && index < WITH_KEY_TWICE + WITHOUT_KEY_TWICE;

@@ -3,6 +3,8 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb/ser
 import { createTables } from '../../local/dynamodb/bootstrap.ts';
 import { idempotencyTable, journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { resetClients } from '../../functions/shared/aws-clients.ts';
+import { forgetKeyRing, PERSON_INDEX_SECRET_ENV } from '../../functions/shared/person-index-key.ts';
+import { newPersonIndexKeyRing, startLocalSecretsManager } from '../../local/secrets-manager.ts';
 
 /**
  * DynamoDB Local in memory for handler tests: started on a random free port, tables created
@@ -40,17 +42,25 @@ export function setHandlerEnvironment(opts: { dynamoEndpoint: string; sfnEndpoin
 export async function startTestDatabase(): Promise<TestDatabase> {
   const server = await startDynamoDbLocal();
   const client = new DynamoDBClient({ endpoint: server.endpoint, region, credentials, maxAttempts: 1 });
+  // The person index's key ring lives in Secrets Manager: the local stand-in, in memory.
+  const secrets = await startLocalSecretsManager();
   const db: TestDatabase = {
     endpoint: server.endpoint,
     client,
     stop: async () => {
       client.destroy();
+      await secrets.stop();
       await server.stop();
     },
   };
   try {
     await createTables(client, TEST_AREA);
     setHandlerEnvironment({ dynamoEndpoint: db.endpoint });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      [PERSON_INDEX_SECRET_ENV]: secrets.ensure('test-person-index-key', newPersonIndexKeyRing),
+    });
+    forgetKeyRing();
   } catch (error) {
     await db.stop();
     throw error;

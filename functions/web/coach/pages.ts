@@ -242,8 +242,24 @@ function referralSummary(referral: StoredReferral, area: AreaSettings): SafeHtml
     ...(reasonableAdjustments.length ? [{ key: 'Reasonable adjustments', value: reasonableAdjustments.join(', ') }] : []),
     { key: 'Referred by', value: `${referral.referrerOrganisation} (${humanise(referral.source)})` },
     { key: 'Received', value: formatDateTime(referral.receivedAt, area.timeZone) },
+    ...(referral.triage?.outcome === 'needs_review' ? [{ key: 'Why it needs review', value: humanise(referral.triage.reason) }] : []),
+    ...(referral.identityReview
+      ? [
+          { key: 'Possible same person', value: identityReviewText[referral.identityReview.reason] },
+          {
+            key: 'Open journeys to compare',
+            value: html`${referral.identityReview.matches.map((id, i) => html`${i ? html`<br>` : ''}<a class="govuk-link" href="${href(coachPaths.referral(id))}">Referral ${id}</a>`)}`,
+          },
+        ]
+      : []),
   ]);
 }
+
+/** Why intake could not tell whether this is someone already supported (person-match.ts). */
+const identityReviewText = {
+  nhs_number_conflict: 'The NHS number is the same as on another open journey, but the name or date of birth differ: the NHS number may be wrong.',
+  possible_match: 'The name, date of birth and postcode are close to those on another open journey.',
+} as const;
 
 export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferral, values: Form, errors: readonly FieldError[]): SafeHtml {
   const taskForm = taskForms[task.type];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AreaSettings, ConditionCategory, WorkSituation } from '../../../areas/schema.ts';
 import { conditionCategories, workSituations } from '../../../areas/schema.ts';
 import { ReferralSchema } from '../../domain/referral.ts';
+import { dateOfBirthProblem } from '../../domain/intake-rules.ts';
 import { checkboxes, dateInput, type FieldError, errorFor, insetText, radios, textarea, textInput } from '../components.ts';
 import { formatDate, readDate } from '../date-field.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -165,10 +166,13 @@ export const questions: readonly Question[] = [
     title: 'What is your date of birth?',
     eligibility: true,
     applies: always,
-    read: (form, { today }) => {
+    read: (form, { today, area }) => {
       const dateOfBirth = dateFrom(form, 'dateOfBirth');
       const check = readDate(dateOfBirth, 'Date of birth', today);
-      return { values: { dateOfBirth }, errors: check.ok ? [] : [{ field: 'dateOfBirth', target: 'dateOfBirth-day', message: check.message }] };
+      // Intake's own check, so an implausible date is put right here, never refused after sending.
+      const implausible = check.ok ? dateOfBirthProblem(check.iso, today, area.intake.maxPlausibleAge) : undefined;
+      const message = check.ok ? (implausible ? `Date of birth ${implausible}` : undefined) : check.message;
+      return { values: { dateOfBirth }, errors: message ? [{ field: 'dateOfBirth', target: 'dateOfBirth-day', message }] : [] };
     },
     fields: (a, errors) =>
       dateInput({

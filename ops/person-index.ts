@@ -1,0 +1,77 @@
+/**
+ * `npm run person-index -- <command> --area <slug> [options]`: the person index's keys
+ * (functions/shared/person-index-key.ts), against a deployed stack (`--person-index-secret <arn>`,
+ * the stack's PersonIndexKeySecret) or the local runtime (`--endpoint` and `--secrets-endpoint`,
+ * both printed by `npm start`).
+ *
+ *   status                 the key versions in the ring and how many index items each has
+ *   rotate                 adds a new key and makes it current: new entries use it at once
+ *                          (functions pick it up within 5 minutes), lookups use every key
+ *   rebuild                indexes every open journey under the current key, then removes the
+ *                          items of older keys; intake keeps working throughout
+ *   retire --version <kN>  removes an old key from the ring, once no index item uses it
+ *
+ * A rotation: rotate; wait 10 minutes (every function has the new ring); rebuild; status shows
+ * only the new version; retire the old one. Prints versions and counts, never keys or hashes.
+ */
+import { randomBytes } from 'node:crypto';
+import { forgetKeyRing, keyRing, saveKeyRing } from '../functions/shared/person-index-key.ts';
+import { indexItemsByVersion, rebuildPersonIndex } from '../functions/shared/person-index-rotation.ts';
+import { connectToArea, describeFailure as describeOpsFailure, parseCommand, runIfMain, UsageError } from './context.ts';
+
+const commands = ['status', 'rotate', 'rebuild', 'retire'] as const;
+
+function usage(): string {
+  return [
+    'usage: npm run person-index -- <command> --area <slug> [--endpoint <url> --secrets-endpoint <url>] [--person-index-secret <arn>]',
+    '  status                  key versions and index items per version',
+    '  rotate                  add a new key and make it current',
+    '  rebuild                 index every open journey under the current key; remove older keys\' items',
+    '  retire --version <kN>   remove an old key once no index item uses it',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommand(argv, commands, usage(), { version: { type: 'string' } });
+  if (!parsed) return 0;
+  const { command, values } = parsed;
+  const area = connectToArea(parsed.connection, usage());
+  forgetKeyRing();
+  const ring = await keyRing();
+
+  if (command === 'status') {
+    const counts = await indexItemsByVersion();
+    console.log(`${area.slug}: current key ${ring.current}`);
+    for (const version of new Set([...ring.keys.keys(), ...counts.keys()])) {
+      const state = version === ring.current ? 'current' : ring.keys.has(version) ? 'still read' : 'no key (remove with rebuild)';
+      console.log(`  ${version.padEnd(8)} ${String(counts.get(version) ?? 0).padStart(8)} index items  ${state}`);
+    }
+    return 0;
+  }
+  if (command === 'rotate') {
+    const next = `k${Math.max(...[...ring.keys.keys()].map((v) => Number(v.slice(1)))) + 1}`;
+    await saveKeyRing({ current: next, keys: new Map([[next, randomBytes(32).toString('base64url')], ...ring.keys]) });
+    console.log(`${area.slug}: key ${next} is now current; ${ring.current} is still read. Wait 10 minutes, then run rebuild.`);
+    return 0;
+  }
+  if (command === 'rebuild') {
+    const result = await rebuildPersonIndex();
+    console.log(
+      `${area.slug}: ${result.journeysReindexed} open journey(s) indexed under ${result.keyVersion} ` +
+        `(${result.journeysAlreadyCurrent} already were); ${result.oldItemsRemoved} item(s) of older keys removed.`,
+    );
+    return 0;
+  }
+  const version = values.version;
+  if (!version || !ring.keys.has(version)) throw new UsageError(`retire needs --version with a key in the ring: ${[...ring.keys.keys()].join(', ')}`);
+  if (version === ring.current) throw new UsageError(`${version} is the current key: rotate first.`);
+  const inUse = (await indexItemsByVersion()).get(version) ?? 0;
+  if (inUse > 0) throw new UsageError(`${inUse} index item(s) still use ${version}: run rebuild first.`);
+  await saveKeyRing({ current: ring.current, keys: new Map([...ring.keys].filter(([v]) => v !== version)) });
+  console.log(`${area.slug}: key ${version} retired; the ring holds ${[...ring.keys.keys()].filter((v) => v !== version).join(', ')}.`);
+  return 0;
+}
+
+export const describeFailure = (error: unknown) => describeOpsFailure(error, usage(), 'person index command');
+
+await runIfMain(import.meta.filename, main, describeFailure);
