@@ -40,6 +40,7 @@
 import type { z } from 'zod';
 import type { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
 import { conditionCategories, workSituations } from '../../areas/schema.ts';
+import type { OrganisationType } from './credentials.ts';
 import { isValidNhsNumber } from './nhs-number.ts';
 import { ReferralSchema, referralSources, type Referral, type ReferralInput, type ReferralSource } from './referral.ts';
 
@@ -53,7 +54,18 @@ export const fhirSystems = {
   reasonableAdjustmentFlagCategory: 'https://fhir.nhs.uk/England/CodeSystem/RA-FlagCategory',
   barsMessageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
   barsMessageReason: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
+  v3RoleCode: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
 } as const;
+
+/**
+ * Whether a code system or identifier system URI is `system`. NHS systems send some of these
+ * spelt with another case (`https://fhir.nhs.uk/Id/ODS-Organization-Code`) or a trailing slash,
+ * which name the same system: compared without either.
+ */
+export function sameSystem(value: unknown, system: string): boolean {
+  const normal = (uri: string) => uri.trim().replace(/\/+$/, '').toLowerCase();
+  return typeof value === 'string' && normal(value) === normal(system);
+}
 
 export const ukCoreExtensions = {
   sourceOfServiceRequest: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest',
@@ -209,6 +221,7 @@ type ConsentMethod = ReferralInput['consent']['method'];
 const preferredChannels: readonly PreferredChannel[] = ReferralSchema.shape.participant.shape.preferredChannel.options;
 const supportNeeds: readonly SupportNeed[] = ReferralSchema.shape.needs.shape.support.unwrap().element.options;
 const consentMethods: readonly ConsentMethod[] = ReferralSchema.shape.consent.shape.method.options;
+const statedConsentMethods: readonly ConsentMethod[] = ['verbal', 'written', 'online'];
 
 const MAX_DETAILS = 2000;
 const MAX_ADJUSTMENTS = 10;
@@ -397,9 +410,33 @@ export type FhirReferralResult =
   | { readonly ok: true; readonly referral: Referral; readonly priority: FhirPriority; readonly warnings: readonly FhirIssue[] }
   | { readonly ok: false; readonly httpStatus: 400 | 422; readonly issues: readonly FhirIssue[] };
 
+/**
+ * What the mapping may fall back on that the message itself does not carry: the partner's
+ * registration (referrer and source), the area's consent rule, and when the message arrived.
+ */
+export interface MappingContext {
+  readonly partner?: { readonly name: string; readonly odsCode?: string | undefined; readonly organisationType: OrganisationType };
+  /** The area requires explicit consent (areas/schema.ts intake.explicitConsentRequired); true when not given. */
+  readonly explicitConsentRequired?: boolean;
+  /** ISO date-time the message arrived, for an implied consent with no other date. */
+  readonly receivedAt?: string;
+}
+
+/** A partner's organisation type → the referral source, for messages that do not say. */
+export const sourceByOrganisationType: Readonly<Record<OrganisationType, ReferralSource>> = {
+  gp: 'gp',
+  primary_care: 'primary_care',
+  employer: 'employer',
+  jobcentre_plus: 'jobcentre_plus',
+  local_authority: 'local_authority',
+  vcs: 'vcs',
+  self_referral_service: 'self',
+  other: 'other',
+};
+
 /** Map a FHIR referral, then validate it as every referral is: the handler's one call. */
-export function parseFhirReferral(resource: unknown): FhirReferralResult {
-  const mapped = mapFhirReferral(resource);
+export function parseFhirReferral(resource: unknown, context: MappingContext = {}): FhirReferralResult {
+  const mapped = mapFhirReferral(resource, context);
   if (!mapped.ok) return { ok: false, httpStatus: fhirRejectionStatus(mapped.issues), issues: mapped.issues };
   const parsed = ReferralSchema.safeParse(mapped.referral);
   if (!parsed.success) {
@@ -515,22 +552,31 @@ class Mapper {
 }
 
 /** Map a FHIR referral (ServiceRequest with a contained Patient, or a Bundle) to a referral, unvalidated. */
-export function mapFhirReferral(resource: unknown): FhirMapping {
+export function mapFhirReferral(resource: unknown, context: MappingContext = {}): FhirMapping {
   const m = new Mapper();
   const located = locate(m, resource);
   if (!located) return { ok: false, issues: m.issues };
-  const { serviceRequest: sr, doc } = located;
+  const { serviceRequest: sr, doc, header } = located;
+  if (header && messageReason(header) === 'update') {
+    m.error(
+      'not-supported',
+      'MessageHeader.reason',
+      'An update message is accepted only to cancel a referral (ServiceRequest.status revoked or entered-in-error); refer again to change one.',
+    );
+    return { ok: false, issues: m.issues };
+  }
 
   const priority = requestFields(m, sr);
   const patient = subject(m, sr, doc);
   const participant = patient ? participantOf(m, patient, doc) : undefined;
-  const referrer = referrerOf(m, sr, doc);
-  const source = sourceOf(m, sr);
-  const health = healthOf(m, sr, doc);
+  const referrer = referrerOf(m, sr, doc, header, context);
+  const source = sourceOf(m, sr, context);
+  const health = healthOf(m, sr, doc, patient);
   const work = workOf(m, sr, doc, patient);
-  const needs = needsOf(m, sr);
-  const consent = consentOf(m, sr, doc, patient);
-  const reasonableAdjustments = adjustmentsOf(m, sr, doc, patient);
+  const flags = flagsAbout(m, sr, doc, patient);
+  const needs = needsOf(m, sr, flags);
+  const consent = consentOf(m, sr, doc, patient, context);
+  const reasonableAdjustments = adjustmentsOf(m, flags);
 
   if (m.issues.length || !participant || !referrer || !health || !work || !consent || !priority) {
     return { ok: false, issues: m.issues };
@@ -544,8 +590,15 @@ export function mapFhirReferral(resource: unknown): FhirMapping {
   };
 }
 
+interface Located_ {
+  readonly serviceRequest: Json;
+  readonly doc: Document;
+  /** The MessageHeader of a message Bundle. */
+  readonly header?: Json;
+}
+
 /** Find the ServiceRequest and the resources around it. */
-function locate(m: Mapper, resource: unknown): { serviceRequest: Json; doc: Document } | undefined {
+function locate(m: Mapper, resource: unknown): Located_ | undefined {
   if (!isObject(resource)) {
     return m.error('structure', [], 'The request body must be a FHIR resource (a JSON object).');
   }
@@ -572,7 +625,7 @@ function locate(m: Mapper, resource: unknown): { serviceRequest: Json; doc: Docu
   return m.error('invalid', [], 'Only a ServiceRequest or a Bundle holding one is accepted here.');
 }
 
-function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: Document } | undefined {
+function locateInBundle(m: Mapper, bundle: Json): Located_ | undefined {
   const bundleType = bundle.type;
   if (bundleType === undefined) return m.error('required', 'Bundle.type', 'Bundle.type is required (message, collection or transaction).');
   if (bundleType !== 'message' && bundleType !== 'collection' && bundleType !== 'transaction') {
@@ -599,28 +652,8 @@ function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: D
     if (entries[0]?.index !== 0 || header?.resourceType !== 'MessageHeader') {
       return m.error('structure', 'Bundle.entry[0]', 'The first entry of a message Bundle must be its MessageHeader.');
     }
-    const event = header.eventCoding;
-    if (isObject(event) && event.system === fhirSystems.barsMessageEvents && event.code !== 'servicerequest-request') {
-      return m.error('not-supported', 'MessageHeader.eventCoding', 'Only the servicerequest-request message event is accepted here.');
-    }
-    const updating = codings(header.reason).some(
-      (coding) => coding.system === fhirSystems.barsMessageReason && coding.code !== undefined && coding.code !== 'new',
-    );
-    if (updating) {
-      return m.error(
-        'not-supported',
-        'MessageHeader.reason',
-        'Only new referrals are accepted here; cancel with POST /v1/referrals/{referralId}/cancel and refer again to change one.',
-      );
-    }
-    const focus = objects(header.focus);
-    if (focus.length === 0) {
-      return m.error('required', 'MessageHeader.focus', 'MessageHeader.focus must reference the ServiceRequest.');
-    }
-    serviceRequest = focus.map((ref) => doc.resolve(ref)).find((found) => found?.resourceType === 'ServiceRequest');
-    if (!serviceRequest) {
-      return m.error('structure', 'MessageHeader.focus', 'MessageHeader.focus does not reference a ServiceRequest in the Bundle.');
-    }
+    serviceRequest = focusedServiceRequest(m, header, doc);
+    return serviceRequest ? { serviceRequest, doc, header } : undefined;
   } else {
     const requests = entries.filter((entry) => entry.resource.resourceType === 'ServiceRequest');
     if (requests.length === 0) return m.error('required', 'Bundle.entry', 'The Bundle holds no ServiceRequest.');
@@ -630,6 +663,72 @@ function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: D
     serviceRequest = requests[0]?.resource;
   }
   return serviceRequest ? { serviceRequest, doc } : undefined;
+}
+
+/** BaRS message reason (new or update), in the BaRS code system or the older message-reasons one. */
+function messageReason(header: Json): 'new' | 'update' | undefined {
+  const code = codings(header.reason).find((coding) => coding.code === 'new' || coding.code === 'update')?.code;
+  return code === 'new' || code === 'update' ? code : undefined;
+}
+
+/**
+ * The ServiceRequest a message is about: BaRS referral messages (event servicerequest-request)
+ * focus it. A message focusing anything else (a booking's Appointment, a document) is not a
+ * referral; an event other than BaRS servicerequest-request with a ServiceRequest focus (older
+ * BaRS examples use admin-notify) is read as a referral, with a warning.
+ */
+function focusedServiceRequest(m: Mapper, header: Json, doc: Document): Json | undefined {
+  const event = header.eventCoding;
+  const barsEvent = isObject(event) && sameSystem(event.system, fhirSystems.barsMessageEvents);
+  if (barsEvent && event.code !== 'servicerequest-request') {
+    return m.error('not-supported', 'MessageHeader.eventCoding', 'Only referral messages (event servicerequest-request) are accepted here.');
+  }
+  // FHIR makes focus a list; some senders send one Reference.
+  const focus = isObject(header.focus) ? [header.focus] : objects(header.focus);
+  if (focus.length === 0) {
+    return m.error('required', 'MessageHeader.focus', 'MessageHeader.focus must reference the ServiceRequest.');
+  }
+  const resolved = focus.map((ref) => doc.resolve(ref));
+  const serviceRequest = resolved.find((found) => found?.resourceType === 'ServiceRequest');
+  if (!serviceRequest) {
+    const other = resolved.some((found) => found !== undefined) || focus.some((ref) => typeof ref.type === 'string' && ref.type !== 'ServiceRequest');
+    return other
+      ? m.error('not-supported', 'MessageHeader.focus', 'Only referral messages, whose focus is a ServiceRequest, are accepted here.')
+      : m.error('structure', 'MessageHeader.focus', 'MessageHeader.focus does not reference a ServiceRequest in the Bundle.');
+  }
+  if (!barsEvent) {
+    m.warn(
+      'not-supported',
+      'MessageHeader.eventCoding',
+      `MessageHeader.eventCoding is not the BaRS servicerequest-request event (${fhirSystems.barsMessageEvents}); the message was read as a referral because its focus is a ServiceRequest.`,
+    );
+  }
+  return serviceRequest;
+}
+
+/** A BaRS cancellation: an update message whose ServiceRequest is revoked or entered-in-error. */
+export type FhirCancellation = {
+  /** Ids the ServiceRequest carries (its id and identifier values): the referral id the service answered with. */
+  readonly referralIds: readonly string[];
+  readonly status: 'revoked' | 'entered-in-error';
+};
+
+/**
+ * The cancellation a message asks for, or undefined when it is not one (then it is read as a
+ * referral, which reports what is wrong with it).
+ */
+export function cancellationOf(resource: unknown): FhirCancellation | undefined {
+  if (!isObject(resource) || resource.resourceType !== 'Bundle' || resource.type !== 'message' || !Array.isArray(resource.entry)) {
+    return undefined;
+  }
+  const header = isObject(resource.entry[0]) && isObject(resource.entry[0].resource) ? resource.entry[0].resource : undefined;
+  if (header?.resourceType !== 'MessageHeader' || messageReason(header) !== 'update') return undefined;
+  const m = new Mapper();
+  const located = locate(m, resource);
+  const sr = located?.serviceRequest;
+  if (!sr || (sr.status !== 'revoked' && sr.status !== 'entered-in-error')) return undefined;
+  const ids = [text(sr.id), ...objects(sr.identifier).map((identifier) => text(identifier.value))].filter((id) => id !== undefined);
+  return { referralIds: [...new Set(ids)], status: sr.status };
 }
 
 /** status, intent and priority of the ServiceRequest; returns the priority. */
@@ -708,7 +807,7 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
   // NHS number (optional, but checked when sent).
   let nhsNumber: string | undefined;
   m.list(patient, 'identifier', 'Patient.identifier').forEach((identifier, index) => {
-    if (identifier.system !== fhirSystems.nhsNumber || nhsNumber !== undefined) return;
+    if (!sameSystem(identifier.system, fhirSystems.nhsNumber) || nhsNumber !== undefined) return;
     const expression = `Patient.identifier[${index}].value`;
     const value = text(identifier.value)?.replace(/\s+/g, '');
     if (!value) {
@@ -730,11 +829,20 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
   if (!address) m.error('required', 'Patient.address.postalCode', 'Patient.address.postalCode is required.');
   else m.origin('/participant/postcode', `Patient.address[${address.index}].postalCode`);
 
-  // Telecom.
-  const telecoms = m
-    .list(patient, 'telecom', 'Patient.telecom')
-    .map((telecom, index) => ({ telecom, index }))
-    .filter(({ telecom }) => telecom.use !== 'old' && text(telecom.value));
+  // Telecom: the patient's own, then that of a contact who is the person themself (BaRS puts
+  // the person's phone and e-mail there, relationship ONESELF).
+  const own = m.list(patient, 'telecom', 'Patient.telecom').map((telecom, index) => ({ telecom, path: `Patient.telecom[${index}]` }));
+  m.list(patient, 'contact', 'Patient.contact').forEach((contact, index) => {
+    const oneself = objects(contact.relationship).some((relationship) =>
+      codings(relationship).some((coding) => typeof coding.code === 'string' && coding.code.toUpperCase() === 'ONESELF'),
+    );
+    if (!oneself) {
+      m.warn('not-supported', `Patient.contact[${index}]`, 'Contacts other than the person themself (relationship ONESELF) are not kept.');
+      return;
+    }
+    objects(contact.telecom).forEach((telecom, t) => own.push({ telecom, path: `Patient.contact[${index}].telecom[${t}]` }));
+  });
+  const telecoms = own.filter(({ telecom }) => telecom.use !== 'old' && text(telecom.value));
   const byRank = (a: { telecom: Json }, b: { telecom: Json }) => rank(a.telecom) - rank(b.telecom);
   const emailEntry = telecoms.filter(({ telecom }) => telecom.system === 'email').sort(byRank)[0];
   const phones = telecoms.filter(({ telecom }) => telecom.system === 'phone' || telecom.system === 'sms');
@@ -742,8 +850,8 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
     [...phones].sort((a, b) => mobileFirst(a.telecom) - mobileFirst(b.telecom) || byRank(a, b))[0];
   const email = emailEntry ? text(emailEntry.telecom.value)?.replace(/^mailto:/i, '') : undefined;
   const phone = phoneEntry ? text(phoneEntry.telecom.value)?.replace(/^tel:/i, '').replace(/[-().]/g, '') : undefined;
-  if (emailEntry) m.origin('/participant/email', `Patient.telecom[${emailEntry.index}].value`);
-  if (phoneEntry) m.origin('/participant/phone', `Patient.telecom[${phoneEntry.index}].value`);
+  if (emailEntry) m.origin('/participant/email', `${emailEntry.path}.value`);
+  if (phoneEntry) m.origin('/participant/phone', `${phoneEntry.path}.value`);
 
   const preferredChannel = channelOf(m, patient, telecoms.map(({ telecom }) => telecom), { email, phone });
 
@@ -807,7 +915,7 @@ function channelOf(
   for (const preference of extensionsOf(patient, ukCoreExtensions.contactPreference)) {
     for (const method of extensionsOf(preference, 'PreferredContactMethod')) {
       for (const coding of codings(method.valueCodeableConcept)) {
-        if (coding.system !== fhirSystems.ukCorePreferredContactMethod || typeof coding.code !== 'string') continue;
+        if (!sameSystem(coding.system, fhirSystems.ukCorePreferredContactMethod) || typeof coding.code !== 'string') continue;
         if (coding.code === '8') noTelephone = true;
         const channel = ukCoreContactMethods[coding.code];
         if (usable(channel)) {
@@ -828,7 +936,7 @@ function channelOf(
 }
 
 function odsCodeOf(identifier: unknown): string | undefined {
-  if (!isObject(identifier) || identifier.system !== fhirSystems.odsOrganisation) return undefined;
+  if (!isObject(identifier) || !sameSystem(identifier.system, fhirSystems.odsOrganisation)) return undefined;
   return text(identifier.value)?.toUpperCase();
 }
 
@@ -858,66 +966,84 @@ function telecomOf(resource: Json | undefined, system: 'email' | 'phone'): strin
   return system === 'email' ? value?.replace(/^mailto:/i, '') : value?.replace(/^tel:/i, '').replace(/[-().]/g, '');
 }
 
-function referrerOf(m: Mapper, sr: Json, doc: Document): ReferralInput['referrer'] | undefined {
+/**
+ * The referring organisation, in this order: the requester's own organisation (an Organization
+ * requester, a PractitionerRole's organization, or the PractitionerRole of a Practitioner
+ * requester), else the MessageHeader sender, else the partner's registered organisation.
+ */
+function referrerOf(m: Mapper, sr: Json, doc: Document, header: Json | undefined, context: MappingContext): ReferralInput['referrer'] | undefined {
   const ref = sr.requester;
-  if (ref === undefined) {
-    return m.error('required', 'ServiceRequest.requester', 'ServiceRequest.requester is required: the referring organisation.');
-  }
-  if (!isObject(ref)) return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester must be a Reference.');
+  if (ref !== undefined && !isObject(ref)) return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester must be a Reference.');
   const resolved = doc.resolve(ref);
-  if (ref.reference !== undefined && !resolved && !text(ref.display)) {
-    return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester does not resolve to a resource sent with the request.');
+  if (resolved && !['Organization', 'PractitionerRole', 'Practitioner'].includes(String(resolved.resourceType))) {
+    return m.error(
+      'not-supported',
+      'ServiceRequest.requester',
+      'ServiceRequest.requester must be an Organization, a PractitionerRole or a Practitioner of the referring organisation.',
+    );
   }
+  const person = resolved?.resourceType === 'Practitioner' ? resolved : resolved?.resourceType === 'PractitionerRole' ? doc.resolve(resolved.practitioner) : undefined;
+  const role =
+    resolved?.resourceType === 'PractitionerRole'
+      ? resolved
+      : person
+        ? doc.ofType('PractitionerRole').find((candidate) => doc.resolve(candidate.practitioner) === person)
+        : undefined;
 
+  const candidates: { resource?: Json | undefined; reference?: Json | undefined; path: string }[] = [];
+  if (resolved?.resourceType === 'Organization') candidates.push({ resource: resolved, path: 'Organization' });
+  if (role && isObject(role.organization)) {
+    candidates.push({ resource: doc.resolve(role.organization), reference: role.organization, path: 'PractitionerRole.organization' });
+  }
+  // A requester that is only a logical reference (display and ODS identifier).
+  if (isObject(ref) && !resolved) candidates.push({ reference: ref, path: 'ServiceRequest.requester' });
+  if (header && isObject(header.sender)) {
+    const sender = doc.resolve(header.sender);
+    const senderOrganisation = sender?.resourceType === 'PractitionerRole' ? doc.resolve(sender.organization) : sender;
+    const senderReference = sender?.resourceType === 'PractitionerRole' && isObject(sender.organization) ? sender.organization : header.sender;
+    candidates.push({
+      resource: senderOrganisation?.resourceType === 'Organization' ? senderOrganisation : undefined,
+      reference: senderReference,
+      path: 'MessageHeader.sender',
+    });
+  }
+  const chosen = candidates.find(({ resource, reference }) => text(resource?.name) ?? text(reference?.display));
+
+  let organisation: string | undefined;
+  let odsCode: string | undefined;
   let organisationResource: Json | undefined;
-  let organisationRef: Json | undefined;
-  let person: Json | undefined;
-  let role: Json | undefined;
-  let organisationPath = 'ServiceRequest.requester';
-  switch (resolved?.resourceType) {
-    case undefined:
-      organisationRef = ref;
-      break;
-    case 'Organization':
-      organisationResource = resolved;
-      organisationPath = 'Organization';
-      break;
-    case 'PractitionerRole':
-      role = resolved;
-      organisationRef = isObject(resolved.organization) ? resolved.organization : undefined;
-      organisationResource = doc.resolve(resolved.organization);
-      organisationPath = organisationResource ? 'Organization' : 'PractitionerRole.organization';
-      person = doc.resolve(resolved.practitioner);
-      break;
-    case 'Practitioner':
-      person = resolved;
-      organisationRef = ref;
-      break;
-    default:
-      return m.error(
-        'not-supported',
-        'ServiceRequest.requester',
-        'ServiceRequest.requester must be an Organization, a PractitionerRole or a Practitioner of the referring organisation.',
-      );
+  if (chosen) {
+    organisationResource = chosen.resource;
+    organisation = text(chosen.resource?.name) ?? text(chosen.reference?.display);
+    odsCode = odsCodeOfResource(chosen.resource) ?? odsCodeOf(chosen.reference?.identifier);
+    const path = chosen.resource ? 'Organization' : chosen.path;
+    m.origin('/referrer/organisation', chosen.resource ? 'Organization.name' : `${path}.display`);
+    if (odsCode) m.origin('/referrer/odsCode', `${path}.identifier`);
+    if (chosen.path === 'MessageHeader.sender') {
+      m.warn('informational', 'ServiceRequest.requester', "The requester's organisation is not in the message: the referrer is the MessageHeader sender.");
+    }
+  } else if (context.partner) {
+    organisation = context.partner.name;
+    odsCode = context.partner.odsCode;
+    m.origin('/referrer/organisation', 'ServiceRequest.requester');
+    m.warn(
+      'required',
+      'ServiceRequest.requester',
+      "No referring organisation in the message (requester's organisation or MessageHeader sender): the partner's registered organisation is recorded.",
+    );
   }
-
-  const organisation =
-    text(organisationResource?.name) ?? (organisationRef ? text(organisationRef.display) : undefined);
   if (!organisation) {
     return m.error(
       'required',
-      organisationResource ? 'Organization.name' : 'ServiceRequest.requester',
-      'The referring organisation must be named (Organization.name, or the display of its reference).',
+      'ServiceRequest.requester',
+      'The referring organisation must be named: the requester (Organization, or a PractitionerRole with its organization) or the MessageHeader sender.',
     );
   }
-  m.origin('/referrer/organisation', organisationResource ? 'Organization.name' : `${organisationPath}.display`);
-  const odsCode = odsCodeOfResource(organisationResource) ?? odsCodeOf(organisationRef?.identifier);
-  if (odsCode) m.origin('/referrer/odsCode', organisationResource ? 'Organization.identifier' : `${organisationPath}.identifier`);
   const contactName = personName(person);
   if (contactName) m.origin('/referrer/contactName', 'Practitioner.name');
-  const contactEmail = telecomOf(role, 'email') ?? telecomOf(organisationResource, 'email');
-  const contactPhone = telecomOf(role, 'phone') ?? telecomOf(organisationResource, 'phone');
-  const telecomPath = telecomOf(role, 'email') || telecomOf(role, 'phone') ? 'PractitionerRole.telecom' : 'Organization.telecom';
+  const contactEmail = telecomOf(role, 'email') ?? telecomOf(person, 'email') ?? telecomOf(organisationResource, 'email');
+  const contactPhone = telecomOf(role, 'phone') ?? telecomOf(person, 'phone') ?? telecomOf(organisationResource, 'phone');
+  const telecomPath = telecomOf(role, 'email') || telecomOf(role, 'phone') ? 'PractitionerRole.telecom' : telecomOf(person, 'email') || telecomOf(person, 'phone') ? 'Practitioner.telecom' : 'Organization.telecom';
   m.origin('/referrer/contactEmail', telecomPath);
   m.origin('/referrer/contactPhone', telecomPath);
   return {
@@ -929,20 +1055,24 @@ function referrerOf(m: Mapper, sr: Json, doc: Document): ReferralInput['referrer
   };
 }
 
-function sourceOf(m: Mapper, sr: Json): ReferralSource {
+function sourceOf(m: Mapper, sr: Json, context: MappingContext): ReferralSource {
   const expression = ext('ServiceRequest', ukCoreExtensions.sourceOfServiceRequest);
   const found = extensionsOf(sr, ukCoreExtensions.sourceOfServiceRequest)[0];
   m.origin('/source', expression);
   if (!found) {
+    if (context.partner) {
+      m.warn('required', expression, "No SourceOfServiceRequest extension: the referral source is the partner's registered organisation type.");
+      return sourceByOrganisationType[context.partner.organisationType];
+    }
     m.warn('required', expression, 'No SourceOfServiceRequest extension: the referral source is recorded as other.');
     return 'other';
   }
   for (const coding of codings(found.valueCodeableConcept)) {
     if (typeof coding.code !== 'string') continue;
-    if (coding.system === fhirSystems.snomed && coding.code in snomedReferralSources) {
+    if (sameSystem(coding.system, fhirSystems.snomed) && coding.code in snomedReferralSources) {
       return snomedReferralSources[coding.code] ?? 'other';
     }
-    if (coding.system === workwellFhir.referralSourceSystem && (referralSources as readonly string[]).includes(coding.code)) {
+    if (sameSystem(coding.system, workwellFhir.referralSourceSystem) && (referralSources as readonly string[]).includes(coding.code)) {
       return coding.code as ReferralSource;
     }
   }
@@ -952,7 +1082,7 @@ function sourceOf(m: Mapper, sr: Json): ReferralSource {
 
 function categoryOfConcept(concept: unknown): ConditionCategory | undefined {
   for (const coding of codings(concept)) {
-    if (coding.system === fhirSystems.snomed && typeof coding.code === 'string') {
+    if (sameSystem(coding.system, fhirSystems.snomed) && typeof coding.code === 'string') {
       const category = snomedConditionCategories[coding.code];
       if (category) return category;
     }
@@ -971,7 +1101,21 @@ function describeConcept(concept: unknown): string | undefined {
   return text(concept.text) ?? codings(concept).map((c) => text(c.display)).find((d) => d !== undefined);
 }
 
-function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] | undefined {
+/** Whether a resource is about the patient (or does not say whom it is about). */
+function isAbout(doc: Document, resource: Json, key: 'subject' | 'patient', patient: Located | undefined): boolean {
+  const ref = resource[key];
+  return !patient || !isObject(ref) || ref.reference === undefined || doc.resolve(ref) === patient.resource;
+}
+
+const retracted = new Set(['entered-in-error', 'cancelled', 'revoked']);
+
+/**
+ * The reasons for the referral, from where BaRS puts them, in this order: the ServiceRequest's
+ * reasonCode and reasonReference; else the patient's Conditions; else the reasonCode of the
+ * Encounter the request came from; else the text of CarePlans and Observations. With none, the
+ * condition is recorded as other, with a warning.
+ */
+function reasonsOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): { concept: unknown; expression: string }[] {
   const concepts: { concept: unknown; expression: string }[] = [];
   m.list(sr, 'reasonCode', 'ServiceRequest.reasonCode').forEach((concept, index) =>
     concepts.push({ concept, expression: `ServiceRequest.reasonCode[${index}]` }),
@@ -984,12 +1128,52 @@ function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] |
       concepts.push({ concept: { text: reference.display }, expression: `ServiceRequest.reasonReference[${index}]` });
     }
   });
+  if (concepts.length) return concepts;
+
+  const conditions = doc
+    .ofType('Condition')
+    .filter((condition) => isAbout(doc, condition, 'subject', patient))
+    .filter((condition) => !codings(condition.verificationStatus).some((c) => c.code === 'entered-in-error' || c.code === 'refuted'));
+  if (conditions.length) return conditions.map((condition) => ({ concept: condition.code, expression: 'Condition.code' }));
+
+  const encounter = doc.resolve(sr.encounter);
+  const encounters = encounter?.resourceType === 'Encounter' ? [encounter] : doc.ofType('Encounter');
+  for (const found of encounters) {
+    const codes = objects(found.reasonCode);
+    if (codes.length) return codes.map((concept) => ({ concept, expression: 'Encounter.reasonCode' }));
+  }
+
+  const narrative: { concept: unknown; expression: string }[] = [];
+  for (const plan of doc.ofType('CarePlan').filter((p) => !retracted.has(String(p.status)) && isAbout(doc, p, 'subject', patient))) {
+    const texts = [
+      text(plan.description),
+      ...objects(plan.activity).flatMap((activity) => [
+        ...objects(activity.outcomeCodeableConcept).map(describeConcept),
+        isObject(activity.detail) ? text(activity.detail.description) : undefined,
+      ]),
+      ...objects(plan.note).map((note) => text(note.text)),
+    ].filter((t) => t !== undefined);
+    for (const t of texts) narrative.push({ concept: { text: t }, expression: 'CarePlan' });
+  }
+  for (const observation of doc.ofType('Observation').filter((o) => !retracted.has(String(o.status)) && isAbout(doc, o, 'subject', patient))) {
+    if (employmentSituation(observation)) continue;
+    const notes = (isObject(observation.note) ? [observation.note] : objects(observation.note)).map((note) => text(note.text));
+    const texts = [text(observation.valueString), ...notes].filter((t) => t !== undefined);
+    if (texts.length) narrative.push({ concept: { ...(isObject(observation.code) ? observation.code : {}), text: texts.join(' ') }, expression: 'Observation' });
+  }
+  return narrative;
+}
+
+function healthOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['health'] {
+  const concepts = reasonsOf(m, sr, doc, patient);
   if (concepts.length === 0) {
-    return m.error(
+    m.warn(
       'required',
       'ServiceRequest.reasonCode',
-      'ServiceRequest.reasonCode (or reasonReference) is required: the health condition behind the referral.',
+      'No reason for the referral (ServiceRequest reasonCode or reasonReference, Condition, Encounter reasonCode, CarePlan or Observation): the condition is recorded as other.',
     );
+    m.origin('/health/conditions', 'ServiceRequest.reasonCode');
+    return { conditions: ['other'] };
   }
   const conditions: ConditionCategory[] = [];
   for (const { concept, expression } of concepts) {
@@ -1000,7 +1184,7 @@ function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] |
     const resolved = category ?? 'other';
     if (!conditions.includes(resolved)) conditions.push(resolved);
   }
-  m.origin('/health/conditions', 'ServiceRequest.reasonCode');
+  m.origin('/health/conditions', concepts[0]?.expression.replace(/\[\d+\]$/, '') ?? 'ServiceRequest.reasonCode');
   // Keep the referral model's order of categories.
   conditions.sort((a, b) => conditionCategories.indexOf(a) - conditionCategories.indexOf(b));
 
@@ -1050,36 +1234,45 @@ function workOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined
   }
   // An employment status Observation about the patient.
   for (const observation of doc.ofType('Observation')) {
-    if (patient && isObject(observation.subject) && observation.subject.reference !== undefined && doc.resolve(observation.subject) !== patient.resource) {
-      continue;
-    }
-    if (observation.status === 'entered-in-error' || observation.status === 'cancelled') continue;
-    for (const coding of codings(observation.valueCodeableConcept)) {
-      const situation = coding.system === fhirSystems.snomed && typeof coding.code === 'string' ? snomedWorkSituations[coding.code] : undefined;
-      if (situation) {
-        m.origin('/work', 'Observation.valueCodeableConcept');
-        return { situation };
-      }
+    if (!isAbout(doc, observation, 'subject', patient) || retracted.has(String(observation.status))) continue;
+    const situation = employmentSituation(observation);
+    if (situation) {
+      m.origin('/work', 'Observation.valueCodeableConcept');
+      return { situation };
     }
   }
-  return m.error(
+  m.origin('/work', ext('ServiceRequest', url));
+  m.warn(
     'required',
     ext('ServiceRequest', url),
-    `The person's work situation is required: the WorkSituation extension (situation: ${workSituations.join(', ')}) or an Observation valued with a SNOMED CT employment finding.`,
+    `No work situation (WorkSituation extension, or an Observation valued with a SNOMED CT employment finding): recorded as unknown, to be asked at first contact.`,
   );
+  return { situation: 'unknown' };
 }
 
-function needsOf(m: Mapper, sr: Json): ReferralInput['needs'] {
+/** The work situation an employment status Observation records (its SNOMED CT value), if any. */
+function employmentSituation(observation: Json): WorkSituation | undefined {
+  for (const coding of codings(observation.valueCodeableConcept)) {
+    const situation = sameSystem(coding.system, fhirSystems.snomed) && typeof coding.code === 'string' ? snomedWorkSituations[coding.code] : undefined;
+    if (situation) return situation;
+  }
+  return undefined;
+}
+
+function needsOf(m: Mapper, sr: Json, flags: readonly Json[]): ReferralInput['needs'] {
   const url = workwellFhir.referralNeeds;
   const found = extensionsOf(sr, url)[0];
   m.origin('/needs', ext('ServiceRequest', url));
+  const safeguarding = flags.some(isSafeguarding);
+  if (safeguarding) m.warn('informational', 'Flag', 'A safeguarding concern is flagged: the referral goes to review before anyone is contacted.');
+  const concern = safeguarding ? { safeguardingConcern: true } : {};
   if (!found) {
     m.warn(
       'required',
       ext('ServiceRequest', url),
       'No ReferralNeeds extension: recorded as no complex needs and no immediate risk. Send it whenever either applies.',
     );
-    return { complexNeeds: false, immediateRisk: false, support: [] };
+    return { complexNeeds: false, immediateRisk: false, support: [], ...concern };
   }
   const flag = (name: 'complexNeeds' | 'immediateRisk'): boolean => {
     const expression = ext('ServiceRequest', url, name);
@@ -1107,7 +1300,7 @@ function needsOf(m: Mapper, sr: Json): ReferralInput['needs'] {
     }
   });
   m.origin('/needs/support', ext('ServiceRequest', url, 'support'));
-  return { complexNeeds, immediateRisk, support };
+  return { complexNeeds, immediateRisk, support, ...concern };
 }
 
 function evaluationContact(m: Mapper, resources: readonly { resource: Json; path: string }[]): boolean {
@@ -1125,10 +1318,26 @@ function evaluationContact(m: Mapper, resources: readonly { resource: Json; path
   return false;
 }
 
-function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['consent'] | undefined {
-  const aboutPatient = (consent: Json) =>
-    !patient || !isObject(consent.patient) || consent.patient.reference === undefined || doc.resolve(consent.patient) === patient.resource;
-  const consents = doc.ofType('Consent').filter(aboutPatient);
+/** A FHIR dateTime as the referral model keeps it: date-only values become the start of that day (UTC), with a warning. */
+function consentTime(m: Mapper, value: unknown, expression: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return value;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    m.warn('informational', expression, `${expression} is a date without a time: recorded as the start of that day (UTC).`);
+    return `${value}T00:00:00Z`;
+  }
+  m.error('value', expression, `${expression} must be a FHIR date or dateTime with a time zone.`);
+  return undefined;
+}
+
+/**
+ * The person's consent, in this order: an active Consent about the patient that permits (of any
+ * category: BaRS sends direct care categories); the WorkWell ReferralConsent extension; else,
+ * where the area does not require explicit consent, consent implied by a direct-care referral
+ * (with a warning); where it does, a refusal that says so.
+ */
+function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined, context: MappingContext): ReferralInput['consent'] | undefined {
+  const consents = doc.ofType('Consent').filter((consent) => isAbout(doc, consent, 'patient', patient));
   if (consents.length) {
     const active = consents.find((consent) => consent.status === 'active');
     if (!active) {
@@ -1138,32 +1347,32 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     if (provision?.type === 'deny') {
       return m.error('value', 'Consent.provision.type', 'The Consent denies the referral: only a permitting consent is a referral consent.');
     }
-    const recordedAt = active.dateTime;
     m.origin('/consent/recordedAt', 'Consent.dateTime');
     m.origin('/consent/method', 'Consent.category');
     m.origin('/consent', 'Consent');
-    if (typeof recordedAt !== 'string') {
-      m.error('required', 'Consent.dateTime', 'Consent.dateTime is required: when the person agreed, with a time zone.');
+    let recordedAt = consentTime(m, active.dateTime, 'Consent.dateTime');
+    if (active.dateTime === undefined) {
+      recordedAt = consentTime(m, sr.authoredOn, 'ServiceRequest.authoredOn') ?? context.receivedAt;
+      m.warn('required', 'Consent.dateTime', 'Consent.dateTime is absent: the consent is dated when the referral was written (or received).');
     }
-    const categories = m.list(active, 'category', 'Consent.category');
-    const method = categories
+    const method = m
+      .list(active, 'category', 'Consent.category')
       .flatMap((category) => codings(category))
-      .find((coding) => coding.system === workwellFhir.consentMethodSystem)?.code;
+      .find((coding) => sameSystem(coding.system, workwellFhir.consentMethodSystem))?.code;
+    let consentMethod: ConsentMethod = 'not_stated';
     if (method === undefined) {
-      m.error(
-        'required',
-        'Consent.category',
-        `Consent.category must include how consent was given: a code of ${workwellFhir.consentMethodSystem} (${consentMethods.join(', ')}).`,
-      );
-    } else if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
-      m.error('value', 'Consent.category', `The consent method code must be one of ${consentMethods.join(', ')}.`);
+      m.warn('informational', 'Consent.category', 'The Consent does not say how consent was given: recorded as not stated.');
+    } else if (typeof method !== 'string' || !(statedConsentMethods as readonly string[]).includes(method)) {
+      m.error('value', 'Consent.category', `The consent method code must be one of ${statedConsentMethods.join(', ')}.`);
+    } else {
+      consentMethod = method as ConsentMethod;
     }
     const evaluation = evaluationContact(m, [
       { resource: active, path: 'Consent' },
       { resource: sr, path: 'ServiceRequest' },
     ]);
-    if (typeof recordedAt !== 'string' || typeof method !== 'string') return undefined;
-    return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
+    if (recordedAt === undefined) return m.error('required', 'Consent.dateTime', 'Consent.dateTime is required: when the person agreed.');
+    return { given: true, recordedAt, method: consentMethod, evaluationContact: evaluation };
   }
 
   const url = workwellFhir.referralConsent;
@@ -1174,8 +1383,8 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     m.origin('/consent/method', ext('ServiceRequest', url, 'method'));
     m.origin('/consent/recordedAt', ext('ServiceRequest', url, 'recordedAt'));
     m.origin('/consent', ext('ServiceRequest', url));
-    if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
-      m.error('required', ext('ServiceRequest', url, 'method'), `The ReferralConsent extension needs a method valueCode: ${consentMethods.join(', ')}.`);
+    if (typeof method !== 'string' || !(statedConsentMethods as readonly string[]).includes(method)) {
+      m.error('required', ext('ServiceRequest', url, 'method'), `The ReferralConsent extension needs a method valueCode: ${statedConsentMethods.join(', ')}.`);
     }
     if (typeof recordedAt !== 'string') {
       m.error('required', ext('ServiceRequest', url, 'recordedAt'), 'The ReferralConsent extension needs recordedAt (valueDateTime with a time zone).');
@@ -1185,30 +1394,73 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
   }
 
-  return m.error(
+  if (context.explicitConsentRequired ?? true) {
+    return m.error(
+      'required',
+      ['Consent', ext('ServiceRequest', url)],
+      "This area requires the person's explicit consent to the referral: an active Consent resource about the patient (or the ReferralConsent extension).",
+    );
+  }
+  const recordedAt = consentTime(m, sr.authoredOn, 'ServiceRequest.authoredOn') ?? context.receivedAt;
+  if (recordedAt === undefined) {
+    return m.error('required', 'Consent', "The person's consent to the referral is required: an active Consent resource about the patient.");
+  }
+  m.origin('/consent', 'Consent');
+  m.warn(
     'required',
-    ['Consent', ext('ServiceRequest', url)],
-    "The person's consent to the referral is required: an active Consent resource, or the ReferralConsent extension.",
+    'Consent',
+    'No Consent resource: recorded as consent implied by a direct-care referral, dated when the referral was written (or received). Evaluation contact is not assumed.',
   );
+  return { given: true, recordedAt, method: 'implied', evaluationContact: evaluationContact(m, [{ resource: sr, path: 'ServiceRequest' }]) };
 }
 
-function adjustmentsOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): string[] {
+const safeguardingPattern = /safeguarding/i;
+const adjustmentPattern = /reasonable adjustment/i;
+
+/** Active Flags about the patient: referenced from ServiceRequest.supportingInfo, or in the Bundle. */
+function flagsAbout(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): Json[] {
   const flags = new Set<Json>();
   m.list(sr, 'supportingInfo', 'ServiceRequest.supportingInfo').forEach((reference) => {
     const found = doc.resolve(reference);
     if (found?.resourceType === 'Flag') flags.add(found);
   });
   for (const flag of doc.ofType('Flag')) {
-    const about = !patient || !isObject(flag.subject) || doc.resolve(flag.subject) === patient.resource;
-    if (about) flags.add(flag);
+    if (isAbout(doc, flag, 'subject', patient)) flags.add(flag);
   }
+  return [...flags].filter((flag) => flag.status === undefined || flag.status === 'active');
+}
+
+/** The category codes and words of a Flag. */
+function flagCategories(flag: Json): { codes: string[]; systems: string[]; words: string[] } {
+  const categories = objects(flag.category);
+  const all = categories.flatMap((category) => codings(category));
+  return {
+    codes: all.map((c) => (typeof c.code === 'string' ? c.code.toUpperCase() : '')),
+    systems: all.map((c) => (typeof c.system === 'string' ? c.system : '')),
+    words: [...categories.map((c) => text(c.text)), ...all.map((c) => text(c.display))].filter((w) => w !== undefined),
+  };
+}
+
+/** BaRS and the NHS Reasonable Adjustment Flag: category RA or NRAF, an RA category code system, or the words. */
+function isReasonableAdjustment(flag: Json): boolean {
+  const { codes, systems, words } = flagCategories(flag);
+  return (
+    codes.includes('NRAF') ||
+    codes.includes('RA') ||
+    systems.some((system) => sameSystem(system, fhirSystems.reasonableAdjustmentFlagCategory) || /RARecord|RA-FlagCategory/i.test(system)) ||
+    words.some((word) => adjustmentPattern.test(word))
+  );
+}
+
+/** BaRS safeguarding flags: category SG, or the word. */
+function isSafeguarding(flag: Json): boolean {
+  const { codes, words } = flagCategories(flag);
+  return codes.includes('SG') || words.some((word) => safeguardingPattern.test(word));
+}
+
+function adjustmentsOf(m: Mapper, flags: readonly Json[]): string[] {
   const adjustments: string[] = [];
-  for (const flag of flags) {
-    if (flag.status !== undefined && flag.status !== 'active') continue;
-    const reasonable = objects(flag.category).some((category) =>
-      codings(category).some((coding) => coding.code === 'NRAF' || coding.system === fhirSystems.reasonableAdjustmentFlagCategory),
-    );
-    if (!reasonable) continue;
+  for (const flag of flags.filter(isReasonableAdjustment)) {
     const description = describeConcept(flag.code);
     if (description && !adjustments.includes(description)) adjustments.push(cap(description, MAX_ADJUSTMENT_LENGTH));
   }
@@ -1216,5 +1468,9 @@ function adjustmentsOf(m: Mapper, sr: Json, doc: Document, patient: Located | un
     m.warn('too-long', 'ServiceRequest.supportingInfo', `Only the first ${MAX_ADJUSTMENTS} reasonable adjustments are kept.`);
   }
   if (adjustments.length) m.origin('/reasonableAdjustments', 'Flag.code');
+  const ignored = flags.filter((flag) => !isReasonableAdjustment(flag) && !isSafeguarding(flag)).length;
+  if (ignored) {
+    m.warn('not-supported', 'Flag', 'Flags other than reasonable adjustments and safeguarding concerns are not kept.');
+  }
   return adjustments.slice(0, MAX_ADJUSTMENTS);
 }
