@@ -240,6 +240,7 @@ export type FhirIssueCode =
   | 'security'
   | 'login'
   | 'forbidden'
+  | 'not-found'
   | 'too-long'
   | 'conflict'
   | 'duplicate'

@@ -1,35 +1,45 @@
+import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { barsOutcome, isMessageBundle, responseMessage } from '../domain/bars.ts';
 import {
+  cancellationOf,
   FHIR_JSON,
+  type FhirCancellation,
   type FhirIssue,
   type FhirIssueCode,
-  operationOutcome,
+  type MappingContext,
   type OutcomeOptions,
   parseFhirReferral,
   workwellFhir,
 } from '../domain/fhir.ts';
+import { cancelByReferrer } from '../shared/cancellation.ts';
 import { header } from '../shared/http.ts';
 import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
 import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
-import { partnerOf } from '../shared/rate-limit.ts';
+import { partnerOf, type PartnerIdentity } from '../shared/rate-limit.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
+import { currentArea } from '../shared/workflow.ts';
 
 /**
- * POST /v1/fhir/ServiceRequest: a referral from an NHS system speaking the Booking and Referral
- * Standard, as a UK Core ServiceRequest with a contained Patient or a Bundle (message,
- * collection or transaction). Mapped to the one referral model (domain/fhir.ts) and accepted
- * exactly like a JSON referral (shared/intake-service.ts: Idempotency-Key, one journey per
- * person). Every answer is a FHIR OperationOutcome (application/fhir+json):
+ * POST /v1/fhir/$process-message (BaRS) and its alias POST /v1/fhir/ServiceRequest: a referral
+ * from an NHS system speaking the Booking and Referral Standard, as a message Bundle (or, on the
+ * alias, a UK Core ServiceRequest with a contained Patient or a collection/transaction Bundle).
+ * Mapped to the one referral model (domain/fhir.ts, with the partner's registration and the
+ * area's consent rule to fall back on) and accepted exactly like a JSON referral
+ * (shared/intake-service.ts: Idempotency-Key, one journey per person).
  *
- * - 202 with Location /v1/referrals/<referralId> and the id in the ReferralReceipt extension,
- *   plus warnings for defaults applied (such as an unmapped SNOMED CT code recorded as other);
- * - 400 (not FHIR JSON, wrong resource, broken structure) or 422 (a rule broken: status not
- *   active, bad NHS number, no consent, a field the referral model refuses): nothing stored;
- * - 401 without the partner authorizer's context, 413 over FHIR_MAX_BODY_BYTES, 415 other
- *   media types, 409/422 from the Idempotency-Key, 429 over the partner's rate, 503 when the
- *   journey could not be started (the referral is kept; retry).
+ * - $process-message answers as BaRS does: 200 with a response message Bundle (MessageHeader
+ *   response.code ok, focus the ServiceRequest whose id is the referral id, the warnings as an
+ *   OperationOutcome); the alias keeps its 202 OperationOutcome with the ReferralReceipt
+ *   extension. Both give Location /v1/referrals/<referralId>.
+ * - A BaRS update message whose ServiceRequest is revoked or entered-in-error cancels the
+ *   referral whose id it carries, as POST /v1/referrals/{id}/cancel does (shared/cancellation.ts).
+ * - Errors are OperationOutcomes with BaRS error codes (domain/bars.ts): 400 (not FHIR JSON,
+ *   broken structure), 401 without the authorizer's context, 404 no such referral to cancel,
+ *   409/422 (a rule broken, Idempotency-Key reuse), 413, 415, 429, 503 when the journey could
+ *   not be started (the referral is kept; retry). A refusal stores nothing.
  *
  * BaRS X-Request-Id and X-Correlation-Id are echoed back. Issues never quote submitted values
  * and logs carry ids and issue codes only.
@@ -63,7 +73,7 @@ export function fhirResponse(
   return {
     statusCode,
     headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...headers },
-    body: JSON.stringify(operationOutcome(issues, outcome)),
+    body: JSON.stringify(barsOutcome(statusCode, issues, outcome)),
   };
 }
 
@@ -110,7 +120,14 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
     return fhirResponse(400, [issue('structure', 'The request body is not valid JSON.')], { headers: trace });
   }
 
-  const mapped = parseFhirReferral(resource);
+  const processMessage = (event.resource ?? event.path ?? '').endsWith('/$process-message');
+  if (processMessage && !isMessageBundle(resource)) {
+    return fhirResponse(400, [issue('invalid', '$process-message takes a FHIR message Bundle (Bundle.type message).')], { headers: trace });
+  }
+  const cancellation = cancellationOf(resource);
+  if (cancellation) return cancel(partner, cancellation, resource, trace);
+
+  const mapped = parseFhirReferral(resource, mappingContext(partner));
   if (!mapped.ok) {
     logSafe('info', 'fhir referral rejected', { httpStatus: mapped.httpStatus, code: mapped.issues[0]?.code ?? 'invalid' });
     countMetric('FhirReferralRejected');
@@ -142,23 +159,68 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
   logSafe('info', 'fhir referral accepted', { referralId: outcome.referralId, priority: mapped.priority, httpStatus: 202 });
   const self = `/v1/referrals/${outcome.referralId}`;
   // A linked referral is answered like any other: the partner learns nothing of other referrals.
-  return fhirResponse(
-    202,
-    [
-      {
-        severity: 'information',
-        code: 'informational',
-        expression: [],
-        diagnostics: `Referral ${outcome.referralId} received.`,
-      },
-      ...mapped.warnings,
-    ],
-    {
-      headers: { ...trace, Location: self },
-      extension: [receipt(outcome.referralId, 'received')],
-      details: { coding: [{ system: workwellFhir.referralStatusSystem, code: 'received' }], text: 'Referral received' },
-    },
-  );
+  const issues = [information(`Referral ${outcome.referralId} received.`), ...mapped.warnings];
+  const options = {
+    extension: [receipt(outcome.referralId, 'received')],
+    details: { coding: [{ system: workwellFhir.referralStatusSystem, code: 'received' }], text: 'Referral received' },
+  };
+  return processMessage
+    ? bundleResponse(200, resource, outcome.referralId, 'active', barsOutcome(200, issues, options), { ...trace, Location: self })
+    : fhirResponse(202, issues, { headers: { ...trace, Location: self }, ...options });
+}
+
+/** What the mapping falls back on: the partner's registration, the area's consent rule, the time of arrival. */
+function mappingContext(partner: PartnerIdentity): MappingContext {
+  const area = currentArea();
+  const registered = area.partners.find((p) => p.id === partner.partnerId);
+  return {
+    partner: { name: registered?.name ?? partner.partnerName, odsCode: registered?.odsCode, organisationType: partner.organisationType },
+    explicitConsentRequired: area.intake.explicitConsentRequired,
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** A BaRS cancellation: the same use case as POST /v1/referrals/{id}/cancel, answered with a response message. */
+async function cancel(
+  partner: PartnerIdentity,
+  cancellation: FhirCancellation,
+  request: unknown,
+  trace: Record<string, string>,
+): Promise<APIGatewayProxyResult> {
+  const reason = cancellation.status === 'revoked' ? 'referrer_cancelled' : 'referrer_entered_in_error';
+  const referralId = cancellation.referralIds.find((id) => REFERRAL_ID.test(id));
+  const result = referralId ? await cancelByReferrer(partner.partnerId, referralId, reason) : { outcome: 'not_found' as const };
+  if (result.outcome === 'not_found') {
+    const where = ['ServiceRequest.id', 'ServiceRequest.identifier'];
+    return fhirResponse(404, [issue('not-found', 'No referral of yours has the id this ServiceRequest carries (the id the service answered the referral with).', where)], {
+      headers: trace,
+    });
+  }
+  if (result.outcome === 'ended') {
+    return fhirResponse(409, [issue('conflict', 'The referral has already ended and cannot be cancelled.', ['ServiceRequest.status'])], { headers: trace });
+  }
+  countMetric('FhirReferralCancelled');
+  const issues = [information(`Referral ${result.referralId} cancelled (${cancellation.status}).`)];
+  return bundleResponse(200, request, result.referralId, cancellation.status, barsOutcome(200, issues), trace);
+}
+
+const REFERRAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function information(diagnostics: string): FhirIssue {
+  return { severity: 'information', code: 'informational', expression: [], diagnostics };
+}
+
+function bundleResponse(
+  statusCode: number,
+  request: unknown,
+  referralId: string,
+  status: 'active' | 'revoked' | 'entered-in-error',
+  outcome: ReturnType<typeof barsOutcome>,
+  headers: Record<string, string>,
+): APIGatewayProxyResult {
+  const ids = { bundle: randomUUID(), header: randomUUID(), outcome: randomUUID() };
+  const body = responseMessage({ ids, timestamp: new Date().toISOString(), request, referralId, status, outcome });
+  return { statusCode, headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) };
 }
 
 /** The ReferralReceipt extension: the referral id (and status) for the partner to keep. */
