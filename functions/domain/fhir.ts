@@ -2,14 +2,17 @@
  * FHIR R4 / UK Core referrals (the NHS Booking and Referral Standard, BaRS) mapped onto the one
  * referral model (functions/domain/referral.ts). Pure functions only: no I/O, no clock.
  *
- * Accepted shapes (POST /v1/fhir/ServiceRequest):
+ * Accepted shapes (POST /v1/fhir/$process-message takes the message Bundle only):
  * - a ServiceRequest whose `subject` is a local reference (`#id`) to a `contained` Patient;
  * - a Bundle of type `message` whose first entry is a MessageHeader focusing the ServiceRequest
  *   (BaRS: eventCoding servicerequest-request, reason new), or a Bundle of type `collection` or
  *   `transaction`, holding one ServiceRequest, its Patient and optionally Consent, Organization,
- *   PractitionerRole, Practitioner, Observation, Condition and Flag resources.
+ *   PractitionerRole, Practitioner, Encounter, Observation, Condition, CarePlan and Flag resources.
+ * A message with reason update whose ServiceRequest is revoked or entered-in-error is a
+ * cancellation (cancellationOf), not a referral.
  *
- * Where each referral field comes from:
+ * Where each referral field comes from, first found wins (README, "FHIR referrals (BaRS)"); a
+ * field taken from a fallback, defaulted or an element not kept is a warning:
  *
  * | referral field | FHIR |
  * | --- | --- |
@@ -17,18 +20,18 @@
  * | dateOfBirth | Patient.birthDate (a full date) |
  * | nhsNumber | Patient.identifier with system https://fhir.nhs.uk/Id/nhs-number (check digit verified) |
  * | postcode | Patient.address.postalCode (home first, never `old`) |
- * | email / phone | Patient.telecom (email; mobile phone or sms first) |
+ * | email / phone | Patient.telecom, then Patient.contact with relationship ONESELF (email; mobile phone or sms first) |
  * | gpPracticeCode | Patient.generalPractitioner: ODS code (https://fhir.nhs.uk/Id/ods-organization-code) |
  * | preferredChannel | WorkWell PreferredChannel extension, else UK Core ContactPreference (PreferredContactMethod 4 email, 3/6 telephone, 9 SMS, 1 letter), else the telecom ranked 1, else email if given, phone if given, otherwise letter |
- * | source | UK Core SourceOfServiceRequest extension: SNOMED CT (`snomedReferralSources`) or a WorkWell ReferralSource code; unknown or absent → other (with a warning) |
- * | referrer | ServiceRequest.requester: Organization, or PractitionerRole (its organization, practitioner name and telecom), or a logical reference (display + ODS identifier) |
- * | health.conditions | ServiceRequest.reasonCode and reasonReference (Condition / Observation code): SNOMED CT (`snomedConditionCategories`), else keywords of the text; unknown → other (with a warning) |
+ * | source | UK Core SourceOfServiceRequest extension: SNOMED CT (`snomedReferralSources`) or a WorkWell ReferralSource code; absent → the partner's organisation type; unknown → other |
+ * | referrer | the requester's organisation (an Organization requester, a PractitionerRole's organization, the PractitionerRole of a Practitioner requester, a logical reference), else MessageHeader.sender, else the partner's registered organisation; contact from the Practitioner and PractitionerRole |
+ * | health.conditions | ServiceRequest.reasonCode and reasonReference, else the patient's Conditions, else Encounter.reasonCode, else CarePlan and Observation text: SNOMED CT (`snomedConditionCategories`), else keywords; none or unknown → other |
  * | health.details | reason texts and ServiceRequest.note, capped at 2000 characters |
- * | work | WorkWell WorkSituation extension, else an Observation valued with a SNOMED CT employment finding (`snomedWorkSituations`) |
- * | needs | WorkWell ReferralNeeds extension; absent → no complex needs, no immediate risk (with a warning) |
- * | consent | an active Consent (dateTime, category coded with the WorkWell ConsentMethod code system), else the WorkWell ReferralConsent extension |
+ * | work | WorkWell WorkSituation extension, else an Observation valued with a SNOMED CT employment finding (`snomedWorkSituations`), else unknown (asked at first contact) |
+ * | needs | WorkWell ReferralNeeds extension; absent → no complex needs, no immediate risk; a safeguarding Flag (SG) → safeguardingConcern (triage sends it to review) |
+ * | consent | an active, permitting Consent of any category (dateTime or date; method from the WorkWell ConsentMethod code system, else not_stated), else the WorkWell ReferralConsent extension, else implied by a direct-care referral where the area allows, refused where it requires explicit consent |
  * | consent.evaluationContact | WorkWell EvaluationContactConsent extension (on the ServiceRequest or the Consent); absent → false |
- * | reasonableAdjustments | Flags (supportingInfo, contained or in the Bundle) with the NHS Reasonable Adjustment Flag category NRAF: their code text |
+ * | reasonableAdjustments | Flags (supportingInfo, contained or in the Bundle) of a reasonable adjustment category (RA, NRAF, the RA record systems): their code text |
  *
  * ServiceRequest.status must be active, intent order, original-order or plan, priority (default
  * routine) routine, urgent, asap or stat. Priority is returned beside the referral: the area's
