@@ -40,168 +40,42 @@
  * Issues name the FHIR element (FHIRPath `expression`, rooted at the resource type) and say what
  * is expected; they never quote a submitted value, so an OperationOutcome cannot leak personal data.
  */
-import type { z } from 'zod';
 import type { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
 import { conditionCategories, workSituations } from '../../areas/schema.ts';
 import type { OrganisationType } from './credentials.ts';
+import {
+  codings,
+  Document,
+  ext,
+  extensionsOf,
+  isLocalReference,
+  isObject,
+  type Json,
+  type Located,
+  Mapper,
+  objects,
+  text,
+} from './fhir-document.ts';
+import { type FhirIssue, fhirRejectionStatus, type FieldOrigins, issuesFromReferralError } from './fhir-outcome.ts';
+import {
+  conditionKeywords,
+  type FhirPriority,
+  fhirPriorities,
+  fhirSystems,
+  sameSystem,
+  snomedConditionCategories,
+  snomedReferralSources,
+  snomedWorkSituations,
+  ukCoreContactMethods,
+  ukCoreExtensions,
+  workwellFhir,
+} from './fhir-terminology.ts';
 import { isValidNhsNumber } from './nhs-number.ts';
 import { ReferralSchema, referralSources, type Referral, type ReferralInput, type ReferralSource } from './referral.ts';
 
-export const FHIR_JSON = 'application/fhir+json';
-
-export const fhirSystems = {
-  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
-  odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
-  snomed: 'http://snomed.info/sct',
-  ukCorePreferredContactMethod: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod',
-  reasonableAdjustmentFlagCategory: 'https://fhir.nhs.uk/England/CodeSystem/RA-FlagCategory',
-  barsMessageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
-  barsMessageReason: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
-  v3RoleCode: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
-} as const;
-
-/**
- * Whether a code system or identifier system URI is `system`. NHS systems send some of these
- * spelt with another case (`https://fhir.nhs.uk/Id/ODS-Organization-Code`) or a trailing slash,
- * which name the same system: compared without either.
- */
-export function sameSystem(value: unknown, system: string): boolean {
-  const normal = (uri: string) => uri.trim().replace(/\/+$/, '').toLowerCase();
-  return typeof value === 'string' && normal(value) === normal(system);
-}
-
-export const ukCoreExtensions = {
-  sourceOfServiceRequest: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest',
-  contactPreference: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
-} as const;
-
-export const UKCORE_OPERATION_OUTCOME = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome';
-
-const WORKWELL_FHIR = 'https://workwell.nhs.example/fhir';
-
-/**
- * WorkWell's own FHIR extensions and code systems, for what UK Core has no element for.
- *
- * - WorkSituation (ServiceRequest, complex): `situation` valueCode, one of areas/schema.ts
- *   WorkSituation (in_work_struggling | on_sick_leave | at_risk_of_losing_work | out_of_work);
- *   optional `employer` valueString, `sickLeaveStart` valueDate, `lastWorkedDate` valueDate,
- *   `hasFitNote` valueBoolean.
- * - ReferralNeeds (ServiceRequest, complex): `complexNeeds` valueBoolean, `immediateRisk`
- *   valueBoolean, `support` valueCode (repeating; the referral model's support needs).
- * - EvaluationContactConsent (ServiceRequest or Consent): valueBoolean, the person agreed to be
- *   contacted by the independent evaluation.
- * - ReferralConsent (ServiceRequest, complex; when no Consent resource is sent): `method`
- *   valueCode verbal | written | online, `recordedAt` valueDateTime. Its presence records that
- *   the person agreed to the referral.
- * - PreferredChannel (Patient): valueCode email | phone | sms | letter.
- * - ReferralReceipt (OperationOutcome of an accepted referral, complex): `referralId` valueId,
- *   `status` valueCode received | linked.
- * - CodeSystem ConsentMethod (Consent.category): verbal | written | online.
- * - CodeSystem ReferralSource (SourceOfServiceRequest, for partners with no SNOMED CT code such
- *   as employers, Jobcentre Plus, councils and the voluntary sector): the referral model's sources.
- */
-export const workwellFhir = {
-  workSituation: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-WorkSituation`,
-  referralNeeds: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralNeeds`,
-  evaluationContactConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-EvaluationContactConsent`,
-  referralConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralConsent`,
-  preferredChannel: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-PreferredChannel`,
-  referralReceipt: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralReceipt`,
-  consentMethodSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ConsentMethod`,
-  referralSourceSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralSource`,
-  referralStatusSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralStatus`,
-} as const;
-
-/**
- * SNOMED CT "Referred by …" / self-referral concepts of the UK Core SourceOfServiceRequest value
- * set, by referral source. Any other code of the value set (hospital doctor, consultant, family,
- * carer, …) is a source the service has no category for: `other`.
- */
-export const snomedReferralSources: Readonly<Record<string, ReferralSource>> = {
-  '108161000000109': 'gp', // Referred by general practitioner
-  '185359002': 'gp', // Referred by another GP
-  '2021000124102': 'gp', // Referred by primary care physician
-  '276491000': 'primary_care', // Referred by member of Primary Health Care Team
-  '185369008': 'primary_care', // Referred by pharmacist
-  '185362004': 'primary_care', // Referred by nurse
-  '1077191000000103': 'primary_care', // Referred by community nurse
-  '1077201000000101': 'primary_care', // Referred by community mental health nurse
-  '835221000000101': 'primary_care', // Referred by community matron
-  '1066021000000105': 'primary_care', // Referred by advanced care practitioner
-  '185370009': 'primary_care', // Referred by physiotherapist
-  '2051000124106': 'primary_care', // Referred by physician assistant
-  '1052681000000105': 'primary_care', // Referred by health visitor
-  '185361006': 'primary_care', // Referred by community doctor
-  '185365002': 'local_authority', // Referred by social worker
-  '1991000124105': 'self', // Referred by self
-  '306098008': 'self', // Self-referral
-  '310434002': 'self', // Self-referral to service
-};
-
-/**
- * A small SNOMED CT table of the conditions WorkWell referrals most often name, by the
- * condition categories of areas/schema.ts. Codes not listed (and uncoded reasons whose text
- * matches no keyword) map to `other`; triage treats that like any condition outside the area's
- * focus.
- */
-export const snomedConditionCategories: Readonly<Record<string, ConditionCategory>> = {
-  '279039007': 'musculoskeletal', // Low back pain
-  '278860009': 'musculoskeletal', // Chronic low back pain
-  '161891005': 'musculoskeletal', // Backache
-  '81680005': 'musculoskeletal', // Neck pain
-  '45326000': 'musculoskeletal', // Shoulder pain
-  '57676002': 'musculoskeletal', // Pain of joint (arthralgia)
-  '396275006': 'musculoskeletal', // Osteoarthritis
-  '69896004': 'musculoskeletal', // Rheumatoid arthritis
-  '203082005': 'musculoskeletal', // Fibromyalgia
-  '35489007': 'mental_health', // Depressive disorder
-  '370143000': 'mental_health', // Major depressive disorder
-  '197480006': 'mental_health', // Anxiety disorder
-  '21897009': 'mental_health', // Generalized anxiety disorder
-  '73595000': 'mental_health', // Stress
-  '47505003': 'mental_health', // Posttraumatic stress disorder
-  '13746004': 'mental_health', // Bipolar disorder
-  '73211009': 'long_term_condition', // Diabetes mellitus
-  '44054006': 'long_term_condition', // Type 2 diabetes mellitus
-  '195967001': 'long_term_condition', // Asthma
-  '13645005': 'long_term_condition', // Chronic obstructive lung disease
-  '38341003': 'long_term_condition', // Hypertensive disorder
-  '84114007': 'long_term_condition', // Heart failure
-  '363346000': 'long_term_condition', // Malignant neoplastic disease
-  '52702003': 'long_term_condition', // Chronic fatigue syndrome
-  '24700007': 'neurological', // Multiple sclerosis
-  '84757009': 'neurological', // Epilepsy
-  '37796009': 'neurological', // Migraine
-  '230690007': 'neurological', // Cerebrovascular accident (stroke)
-  '49049000': 'neurological', // Parkinson's disease
-  '15188001': 'sensory', // Hearing loss
-  '397540003': 'sensory', // Visual impairment
-  '110359009': 'learning_disability', // Intellectual disability
-};
-
-/** Keywords of uncoded reasons (matched case-insensitively), tried when no SNOMED CT code maps. */
-const conditionKeywords: readonly (readonly [RegExp, ConditionCategory])[] = [
-  [/\b(depress|anxi|stress|mental health|ptsd|panic|bipolar)/i, 'mental_health'],
-  [/\b(back ?pain|backache|neck pain|shoulder|joint|arthritis|musculoskeletal|msk\b|fibromyalgia)/i, 'musculoskeletal'],
-  [/\b(epilep|migraine|multiple sclerosis|stroke|parkinson)/i, 'neurological'],
-  [/\b(hearing|deaf|sight loss|visual impairment|blind)/i, 'sensory'],
-  [/\b(learning disabilit|intellectual disabilit)/i, 'learning_disability'],
-  [/\b(diabet|asthma|copd|heart|cancer|hypertension|long covid|chronic fatigue)/i, 'long_term_condition'],
-];
-
-/** SNOMED CT employment findings (an Observation's value) → work situation, when no WorkSituation extension is sent. */
-export const snomedWorkSituations: Readonly<Record<string, WorkSituation>> = {
-  '224363007': 'in_work_struggling', // Employed
-  '160906004': 'in_work_struggling', // Self-employed
-  '73438004': 'out_of_work', // Unemployed
-  '160895006': 'out_of_work', // Stopped work
-};
-
-/** UK Core PreferredContactMethod codes → contact channel (2 visit, 5 minicom, 7 sign language, 8 no telephone have none). */
-const ukCoreContactMethods: Readonly<Record<string, PreferredChannel>> = { '1': 'letter', '3': 'phone', '4': 'email', '6': 'phone', '9': 'sms' };
-
-export const fhirPriorities = ['routine', 'urgent', 'asap', 'stat'] as const;
-export type FhirPriority = (typeof fhirPriorities)[number];
+// The terminology and OperationOutcome modules are part of this module's interface.
+export * from './fhir-outcome.ts';
+export * from './fhir-terminology.ts';
 
 const requestStatuses = ['draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown'] as const;
 const acceptedIntents = ['order', 'original-order', 'plan'];
@@ -229,172 +103,6 @@ const statedConsentMethods: readonly ConsentMethod[] = ['verbal', 'written', 'on
 const MAX_DETAILS = 2000;
 const MAX_ADJUSTMENTS = 10;
 const MAX_ADJUSTMENT_LENGTH = 200;
-
-// ---------------------------------------------------------------------------------------------
-// Issues and OperationOutcome
-
-export type FhirIssueCode =
-  | 'required'
-  | 'value'
-  | 'invalid'
-  | 'structure'
-  | 'not-supported'
-  | 'informational'
-  | 'security'
-  | 'login'
-  | 'forbidden'
-  | 'not-found'
-  | 'too-long'
-  | 'conflict'
-  | 'duplicate'
-  | 'business-rule'
-  | 'throttled'
-  | 'transient'
-  | 'exception';
-
-export interface FhirIssue {
-  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
-  readonly code: FhirIssueCode;
-  /** FHIRPath expressions of the elements concerned, rooted at the resource type. */
-  readonly expression: readonly string[];
-  /** Fixed text: what is expected, never what was sent. */
-  readonly diagnostics: string;
-}
-
-export interface OperationOutcome {
-  readonly resourceType: 'OperationOutcome';
-  readonly meta: { readonly profile: readonly string[] };
-  readonly extension?: readonly Record<string, unknown>[];
-  readonly issue: readonly {
-    readonly severity: FhirIssue['severity'];
-    readonly code: FhirIssueCode;
-    readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
-    readonly diagnostics: string;
-    readonly expression?: readonly string[];
-  }[];
-}
-
-export interface OutcomeOptions {
-  readonly extension?: readonly Record<string, unknown>[];
-  /** Coded details for the first issue (such as the referral status of an accepted referral). */
-  readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
-}
-
-/** A UK Core OperationOutcome for `issues` (one informational issue when there are none). */
-export function operationOutcome(issues: readonly FhirIssue[], options: OutcomeOptions = {}): OperationOutcome {
-  const list: readonly FhirIssue[] = issues.length
-    ? issues
-    : [{ severity: 'information', code: 'informational', expression: [], diagnostics: 'No issues.' }];
-  return {
-    resourceType: 'OperationOutcome',
-    meta: { profile: [UKCORE_OPERATION_OUTCOME] },
-    ...(options.extension?.length ? { extension: options.extension } : {}),
-    issue: list.map((issue, index) => ({
-      severity: issue.severity,
-      code: issue.code,
-      ...(index === 0 && options.details ? { details: options.details } : {}),
-      diagnostics: issue.diagnostics,
-      ...(issue.expression.length ? { expression: issue.expression } : {}),
-    })),
-  };
-}
-
-/** HTTP status of a rejected FHIR referral: 400 when it cannot be read as FHIR, 422 when it breaks a rule. */
-export function fhirRejectionStatus(issues: readonly FhirIssue[]): 400 | 422 {
-  return issues.some((issue) => issue.severity === 'error' && (issue.code === 'structure' || issue.code === 'invalid'))
-    ? 400
-    : 422;
-}
-
-// ---------------------------------------------------------------------------------------------
-// From referral field errors back to FHIR
-
-/** Referral field (JSON pointer prefix) → the FHIR element it is mapped from, longest prefix first. */
-const pointerExpressions: readonly (readonly [string, string])[] = [
-  ['/source', `ServiceRequest.extension('${ukCoreExtensions.sourceOfServiceRequest}')`],
-  ['/referrer/organisation', 'ServiceRequest.requester'],
-  ['/referrer/odsCode', 'Organization.identifier'],
-  ['/referrer/contactName', 'Practitioner.name'],
-  ['/referrer/contactEmail', 'Organization.telecom'],
-  ['/referrer/contactPhone', 'Organization.telecom'],
-  ['/referrer', 'ServiceRequest.requester'],
-  ['/participant/givenName', 'Patient.name.given'],
-  ['/participant/familyName', 'Patient.name.family'],
-  ['/participant/dateOfBirth', 'Patient.birthDate'],
-  ['/participant/nhsNumber', `Patient.identifier.where(system='${fhirSystems.nhsNumber}').value`],
-  ['/participant/postcode', 'Patient.address.postalCode'],
-  ['/participant/gpPracticeCode', 'Patient.generalPractitioner'],
-  ['/participant/email', "Patient.telecom.where(system='email').value"],
-  ['/participant/phone', "Patient.telecom.where(system='phone').value"],
-  ['/participant/preferredChannel', `Patient.extension('${workwellFhir.preferredChannel}')`],
-  ['/participant', 'Patient'],
-  ['/work/situation', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('situation')`],
-  ['/work/employer', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('employer')`],
-  ['/work/sickLeaveStart', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('sickLeaveStart')`],
-  ['/work/lastWorkedDate', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('lastWorkedDate')`],
-  ['/work/hasFitNote', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('hasFitNote')`],
-  ['/work', `ServiceRequest.extension('${workwellFhir.workSituation}')`],
-  ['/health/conditions', 'ServiceRequest.reasonCode'],
-  ['/health/details', 'ServiceRequest.note'],
-  ['/health', 'ServiceRequest.reasonCode'],
-  ['/needs', `ServiceRequest.extension('${workwellFhir.referralNeeds}')`],
-  ['/consent/evaluationContact', `ServiceRequest.extension('${workwellFhir.evaluationContactConsent}')`],
-  ['/consent/recordedAt', 'Consent.dateTime'],
-  ['/consent/method', 'Consent.category'],
-  ['/consent', 'Consent'],
-  ['/reasonableAdjustments', 'ServiceRequest.supportingInfo'],
-];
-
-/** Where the fields of one mapped referral came from (JSON pointer → FHIRPath). */
-export type FieldOrigins = ReadonlyMap<string, string>;
-
-function pointerOf(path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
-}
-
-function startsWithPointer(pointer: string, prefix: string): boolean {
-  return pointer === prefix || pointer.startsWith(`${prefix}/`);
-}
-
-/** The FHIR element a referral field (JSON pointer such as /participant/postcode) comes from. */
-export function fhirExpressionFor(pointer: string, origins?: FieldOrigins): string {
-  if (origins) {
-    let best: string | undefined;
-    let bestLength = -1;
-    for (const [prefix, expression] of origins) {
-      if (prefix.length > bestLength && startsWithPointer(pointer, prefix)) {
-        best = expression;
-        bestLength = prefix.length;
-      }
-    }
-    if (best) return best;
-  }
-  return pointerExpressions.find(([prefix]) => startsWithPointer(pointer, prefix))?.[1] ?? 'ServiceRequest';
-}
-
-/**
- * OperationOutcome issues for a referral that was mapped from FHIR but fails ReferralSchema:
- * one per field, naming the FHIR element and the referral field, with zod's message (which
- * states the expectation, never the value).
- */
-export function issuesFromReferralError(error: z.ZodError, origins?: FieldOrigins): FhirIssue[] {
-  const seen = new Set<string>();
-  const out: FhirIssue[] = [];
-  for (const issue of error.issues) {
-    const pointer = pointerOf(issue.path);
-    if (seen.has(pointer)) continue;
-    seen.add(pointer);
-    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
-    const field = pointer.slice(1).replaceAll('/', '.') || 'referral';
-    out.push({
-      severity: 'error',
-      code: missing ? 'required' : 'value',
-      expression: [fhirExpressionFor(pointer, origins)],
-      diagnostics: `Referral field ${field}: ${missing ? 'is required' : issue.message || 'is not valid'}.`,
-    });
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Mapping
@@ -448,111 +156,6 @@ export function parseFhirReferral(resource: unknown, context: MappingContext = {
     return { ok: false, httpStatus: 422, issues };
   }
   return { ok: true, referral: parsed.data, priority: mapped.priority, warnings: mapped.warnings };
-}
-
-type Json = { readonly [key: string]: unknown };
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function objects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
-
-function codings(concept: unknown): Json[] {
-  return isObject(concept) ? objects(concept.coding) : [];
-}
-
-function extensionsOf(element: Json, url: string): Json[] {
-  return objects(element.extension).filter((ext) => ext.url === url);
-}
-
-/** FHIRPath of an extension. */
-function ext(root: string, url: string, sub?: string): string {
-  return `${root}.extension('${url}')${sub ? `.extension('${sub}')` : ''}`;
-}
-
-interface Located {
-  readonly resource: Json;
-  /** FHIRPath root of the resource (its type). */
-  readonly path: string;
-}
-
-/** The resources of one submission and how references between them resolve. */
-class Document {
-  private readonly byReference = new Map<string, Json>();
-  readonly resources: Json[] = [];
-
-  add(resource: Json, fullUrl?: string): void {
-    this.resources.push(resource);
-    const type = text(resource.resourceType);
-    const id = text(resource.id);
-    if (fullUrl) this.byReference.set(fullUrl, resource);
-    if (type && id && !this.byReference.has(`${type}/${id}`)) this.byReference.set(`${type}/${id}`, resource);
-    for (const contained of objects(resource.contained)) {
-      const containedId = text(contained.id);
-      this.resources.push(contained);
-      if (containedId && !this.byReference.has(`#${containedId}`)) this.byReference.set(`#${containedId}`, contained);
-    }
-  }
-
-  /** The resource a Reference points at; undefined when it has no literal reference or it is not here. */
-  resolve(reference: unknown): Json | undefined {
-    if (!isObject(reference)) return undefined;
-    const literal = text(reference.reference);
-    if (!literal) return undefined;
-    const direct = this.byReference.get(literal);
-    if (direct) return direct;
-    // An absolute URL ending in Type/id.
-    const match = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(\/_history\/[^/]+)?$/.exec(literal);
-    return match?.[1] ? this.byReference.get(match[1]) : undefined;
-  }
-
-  ofType(type: string): Json[] {
-    return this.resources.filter((resource) => resource.resourceType === type);
-  }
-}
-
-function isLocalReference(reference: unknown): boolean {
-  return isObject(reference) && typeof reference.reference === 'string' && reference.reference.startsWith('#');
-}
-
-/** Collects issues, warnings and field origins while mapping one submission. */
-class Mapper {
-  readonly issues: FhirIssue[] = [];
-  readonly warnings: FhirIssue[] = [];
-  readonly origins = new Map<string, string>();
-
-  error(code: FhirIssueCode, expression: string | readonly string[], diagnostics: string): undefined {
-    this.issues.push({ severity: 'error', code, expression: typeof expression === 'string' ? [expression] : expression, diagnostics });
-    return undefined;
-  }
-
-  warn(code: FhirIssueCode, expression: string, diagnostics: string): void {
-    this.warnings.push({ severity: 'warning', code, expression: [expression], diagnostics });
-  }
-
-  origin(pointer: string, expression: string): void {
-    this.origins.set(pointer, expression);
-  }
-
-  /** An array element of FHIR JSON: anything else present is a structure error. */
-  list(element: Json, key: string, expression: string): Json[] {
-    const value = element[key];
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) {
-      this.error('structure', expression, `${expression} must be a JSON array.`);
-      return [];
-    }
-    return value.filter(isObject);
-  }
 }
 
 /** Map a FHIR referral (ServiceRequest with a contained Patient, or a Bundle) to a referral, unvalidated. */
