@@ -31,6 +31,7 @@ export const apiRoutes = [
   // BaRS 404 for any other FHIR address (kept last: the local gateway takes the first match).
   { method: 'POST', path: '/v1/fhir/$process-message', function: 'fhir-intake', auth: 'partner' },
   { method: 'POST', path: '/v1/fhir/ServiceRequest', function: 'fhir-intake', auth: 'partner' },
+  { method: 'GET', path: '/v1/fhir/ServiceRequest/{referralId}', function: 'fhir-intake', auth: 'partner' },
   { method: 'GET', path: '/v1/fhir/metadata', function: 'openapi', auth: 'public' },
   { method: 'GET', path: '/v1/openapi.json', function: 'openapi', auth: 'public' },
   // Coaches and team leads: their tasks, and the referrals in their caseload.

@@ -3,7 +3,8 @@
  * OperationOutcome of the FHIR routes, and the response message a receiver answers a referral
  * or cancellation message with. Pure functions: ids and times come from the caller.
  */
-import { type FhirIssue, fhirSystems, type OperationOutcome, operationOutcome, type OutcomeOptions } from './fhir.ts';
+import { type FhirIssue, fhirSystems, type OperationOutcome, operationOutcome, type OutcomeOptions, workwellFhir } from './fhir.ts';
+import type { ReferralStatus } from './referral.ts';
 
 export const barsSystems = {
   /** BaRS (and NHS England API) error codes in OperationOutcome.issue.details. */
@@ -190,5 +191,51 @@ export function capabilityStatement(date: string): Record<string, unknown> {
         ],
       },
     ],
+  };
+}
+
+/** The service's referral status → the ServiceRequest status BaRS senders read (R4 request status). */
+export const serviceRequestStatusOf: Readonly<Record<ReferralStatus, 'active' | 'revoked' | 'completed'>> = {
+  received: 'active',
+  triaged_eligible: 'active',
+  needs_review: 'active',
+  waitlisted: 'active',
+  assigned: 'active',
+  awaiting_first_contact: 'active',
+  engaged: 'active',
+  in_support: 'active',
+  needs_attention: 'active',
+  linked: 'active',
+  // Turned down at triage or review: ended before it was done; the WorkWell status says why.
+  not_eligible: 'revoked',
+  withdrawn: 'revoked',
+  completed: 'completed',
+  not_engaged: 'completed',
+  closed: 'completed',
+};
+
+/**
+ * A partner's own referral as a FHIR ServiceRequest (GET /v1/fhir/ServiceRequest/{id}): its
+ * status, with the service's own status code beside it, and dates; nothing personal or clinical.
+ * A referral withdrawn because the referrer made it by mistake reads as entered-in-error.
+ */
+export function referralServiceRequest(referral: {
+  readonly referralId: string;
+  readonly status: ReferralStatus;
+  readonly receivedAt: string;
+  readonly updatedAt: string;
+  readonly enteredInError: boolean;
+}): Record<string, unknown> {
+  const status = referral.status === 'withdrawn' && referral.enteredInError ? 'entered-in-error' : serviceRequestStatusOf[referral.status];
+  return {
+    resourceType: 'ServiceRequest',
+    id: referral.referralId,
+    meta: { lastUpdated: referral.updatedAt },
+    extension: [{ url: workwellFhir.referralStatus, valueCoding: { system: workwellFhir.referralStatusSystem, code: referral.status } }],
+    identifier: [{ system: barsSystems.referralId, value: referral.referralId }],
+    status,
+    intent: 'order',
+    subject: { display: 'The person referred' },
+    authoredOn: referral.receivedAt,
   };
 }

@@ -57,6 +57,8 @@ const WORKWELL_FHIR = 'https://workwell.nhs.example/fhir';
  * - PreferredChannel (Patient): valueCode email | phone | sms | letter.
  * - ReferralReceipt (OperationOutcome of an accepted referral, complex): `referralId` valueId,
  *   `status` valueCode received | linked.
+ * - ReferralStatus (ServiceRequest read back by its referrer): valueCoding of the ReferralStatus
+ *   code system, the service's own status (functions/domain/referral.ts referralStatuses).
  * - CodeSystem ConsentMethod (Consent.category): verbal | written | online.
  * - CodeSystem ReferralSource (SourceOfServiceRequest, for partners with no SNOMED CT code such
  *   as employers, Jobcentre Plus, councils and the voluntary sector): the referral model's sources.
@@ -71,6 +73,7 @@ export const workwellFhir = {
   consentMethodSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ConsentMethod`,
   referralSourceSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralSource`,
   referralStatusSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralStatus`,
+  referralStatus: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralStatus`,
 } as const;
 
 /**

@@ -727,6 +727,26 @@ const operations: Record<RouteKey, Operation> = {
       '409': fhirOutcome('An Idempotency-Key still being processed, or a cancellation of a referral that already ended (REC_CONFLICT).', undefined, trace),
     },
   },
+  'GET /v1/fhir/ServiceRequest/{referralId}': {
+    operationId: 'readFhirReferral',
+    summary: 'A referral the partner made, as a FHIR ServiceRequest',
+    description:
+      'Its status (active; revoked when turned down or cancelled; entered-in-error when cancelled as made by mistake; completed when the journey ended), ' +
+      `the service's own status in ${workwellFhir.referralStatus}, and dates: nothing personal or clinical. Another partner's referral is 404, as a missing one.`,
+    tags: ['fhir'],
+    parameters: [param('ReferralId'), param('XRequestId'), param('XCorrelationId')],
+    responses: {
+      '200': {
+        description: 'A FHIR R4 ServiceRequest whose id is the referral id.',
+        headers: trace,
+        content: { [FHIR_JSON]: { schema: { type: 'object', properties: { resourceType: { const: 'ServiceRequest' } } } } },
+      },
+      '401': fhirErrors['401'],
+      '403': ref('Forbidden'),
+      '404': fhirOutcome('No referral of this partner has this id (REC_NOT_FOUND).', undefined, trace),
+      '429': fhirErrors['429'],
+    },
+  },
   'GET /v1/fhir/metadata': {
     operationId: 'getFhirCapabilityStatement',
     summary: 'The FHIR CapabilityStatement: what the FHIR API accepts and sends',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { barsOutcome, isMessageBundle, responseMessage } from '../domain/bars.ts';
+import { barsOutcome, isMessageBundle, referralServiceRequest, responseMessage } from '../domain/bars.ts';
 import {
   cancellationOf,
   FHIR_JSON,
@@ -20,6 +20,7 @@ import { countMetric, errorFields, logSafe, observed } from '../shared/observabi
 import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
 import { partnerOf, type PartnerIdentity } from '../shared/rate-limit.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
+import { getReferral, listTimeline } from '../shared/referral-store.ts';
 import { currentArea } from '../shared/workflow.ts';
 
 /**
@@ -40,6 +41,10 @@ import { currentArea } from '../shared/workflow.ts';
  *   broken structure), 401 without the authorizer's context, 404 no such referral to cancel,
  *   409/422 (a rule broken, Idempotency-Key reuse), 413, 415, 429, 503 when the journey could
  *   not be started (the referral is kept; retry). A refusal stores nothing.
+ *
+ * GET /v1/fhir/ServiceRequest/{referralId}: a partner reads its own referral as a ServiceRequest
+ * (status only, nothing personal), for partners without an endpoint to be told; another
+ * partner's referral is answered as a missing one, 404.
  *
  * BaRS X-Request-Id and X-Correlation-Id are echoed back. Issues never quote submitted values
  * and logs carry ids and issue codes only.
@@ -169,6 +174,21 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
     : fhirResponse(202, issues, { headers: { ...trace, Location: self }, ...options });
 }
 
+/** GET /v1/fhir/ServiceRequest/{referralId}: the partner's own referral, as a ServiceRequest. */
+async function fhirRead(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const trace = traceHeaders(event);
+  const partner = partnerOf(event);
+  const id = event.pathParameters?.referralId;
+  const referral = partner && id && REFERRAL_ID.test(id) ? await getReferral(id.toLowerCase()) : undefined;
+  if (!referral || referral.partnerId !== partner?.partnerId) {
+    return fhirResponse(404, [issue('not-found', 'No referral of yours has this id.')], { headers: trace });
+  }
+  const enteredInError =
+    referral.status === 'withdrawn' && (await listTimeline(referral.referralId)).some((entry) => entry.reason === 'referrer_entered_in_error');
+  const body = referralServiceRequest({ ...referral, enteredInError });
+  return { statusCode: 200, headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...trace }, body: JSON.stringify(body) };
+}
+
 /** What the mapping falls back on: the partner's registration, the area's consent rule, the time of arrival. */
 function mappingContext(partner: PartnerIdentity): MappingContext {
   const area = currentArea();
@@ -261,4 +281,4 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(observed())
   .use(fhirErrors())
   .use(fhirRateLimit())
-  .handler(fhirIntake);
+  .handler((event, context) => (event.httpMethod === 'GET' ? fhirRead(event) : fhirIntake(event, context)));

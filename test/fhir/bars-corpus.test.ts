@@ -171,6 +171,10 @@ describe('the public BaRS examples', () => {
     await rt.engine.idle();
     expect((await getReferral(referralId))?.status).toBe('withdrawn');
     expect((await listTimeline(referralId)).some((entry) => entry.reason === reason)).toBe(true);
+    // Read back as the sender would, by the id it was answered with.
+    const read = await fetch(`${rt.gatewayUrl}/v1/fhir/ServiceRequest/${referralId}`, { headers: rt.auth(0) });
+    expect(read.status).toBe(200);
+    expect((await read.json()) as Json).toMatchObject({ resourceType: 'ServiceRequest', id: referralId, status });
     expect(rt.engine.listExecutions().find((e) => e.name === referralId)?.status).not.toBe('RUNNING');
   });
 
@@ -184,6 +188,25 @@ describe('the public BaRS examples', () => {
 });
 
 describe('the rest of the FHIR API', () => {
+  it("GET /v1/fhir/ServiceRequest/{id} is the partner's own referral, with no personal detail; another partner's is a BaRS 404", async () => {
+    const referral = forNewPerson('referral-999-to-cas.json');
+    const referralId = entryOf((await (await processMessage(referral)).json()) as Json, 'ServiceRequest').id as string;
+    await rt.engine.idle();
+    const res = await fetch(`${rt.gatewayUrl}/v1/fhir/ServiceRequest/${referralId}`, { headers: rt.auth(0) });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const read = JSON.parse(text) as Json;
+    expect(read).toMatchObject({ resourceType: 'ServiceRequest', id: referralId, intent: 'order' });
+    // Outside the area: turned down at triage.
+    expect(read.status).toBe('revoked');
+    expect(read.extension[0].valueCoding.code).toBe('not_eligible');
+    for (const value of ['Julie', 'Jones', 'LS10 4YU', resourceOf(referral, 'Patient').identifier[0].value]) expect(text).not.toContain(value);
+
+    const other = await fetch(`${rt.gatewayUrl}/v1/fhir/ServiceRequest/${referralId}`, { headers: rt.auth(1) });
+    expect(other.status).toBe(404);
+    expectBarsError((await other.json()) as Json, 'REC_NOT_FOUND');
+  });
+
   it('GET /v1/fhir/metadata is a CapabilityStatement naming the messages supported', async () => {
     const res = await fetch(`${rt.gatewayUrl}/v1/fhir/metadata`);
     expect(res.status).toBe(200);

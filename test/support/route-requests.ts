@@ -44,6 +44,7 @@ export function validRequest(route: ApiRoute, r: RouteResources): RouteRequest {
       return { path: path.replace('{proxy+}', 'Appointment'), body: {}, headers: { 'content-type': 'application/fhir+json' } };
     case 'GET /v1/fhir/metadata':
     case 'GET /v1/referrals/{referralId}':
+    case 'GET /v1/fhir/ServiceRequest/{referralId}':
     case 'POST /v1/referrals/{referralId}/cancel':
     case 'GET /v1/openapi.json':
     case 'GET /v1/tasks':
