@@ -184,6 +184,7 @@ export function mapFhirReferral(resource: unknown, context: MappingContext = {})
   const needs = needsOf(m, sr, flags);
   const consent = consentOf(m, sr, doc, patient, context);
   const reasonableAdjustments = adjustmentsOf(m, flags);
+  notKept(m, sr, doc);
 
   if (m.issues.length || !participant || !referrer || !health || !work || !consent || !priority) {
     return { ok: false, issues: m.issues };
@@ -195,6 +196,37 @@ export function mapFhirReferral(resource: unknown, context: MappingContext = {})
     warnings: m.warnings,
     origins: m.origins,
   };
+}
+
+/** Resource types the mapping reads; others sent along (medication, allergy, location records) are not kept. */
+const readTypes = new Set([
+  'MessageHeader',
+  'ServiceRequest',
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'CarePlan',
+  'Consent',
+  'Flag',
+]);
+
+/** ServiceRequest elements BaRS senders fill that the referral model has no place for. */
+const unreadRequestElements = ['code', 'occurrencePeriod', 'occurrenceDateTime', 'performer', 'locationReference', 'patientInstruction', 'orderDetail', 'bodySite'];
+
+/** Says, without quoting anything sent, what the message carries that is not kept. */
+function notKept(m: Mapper, sr: Json, doc: Document): void {
+  const others = doc.resources.filter((resource) => !readTypes.has(String(resource.resourceType))).length;
+  if (others) {
+    m.warn('informational', 'Bundle.entry', `${others} resource(s) of types the service does not read (such as medication, allergy or location records) are not kept.`);
+  }
+  const elements = unreadRequestElements.filter((name) => sr[name] !== undefined);
+  if (elements.length) {
+    m.warn('informational', 'ServiceRequest', `These ServiceRequest elements are not kept: ${elements.join(', ')}.`);
+  }
 }
 
 interface Located_ {

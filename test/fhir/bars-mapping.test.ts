@@ -229,6 +229,12 @@ describe('work situation, consent, contact details and flags', () => {
 });
 
 describe('messages', () => {
+  it('what is sent and not kept is said, naming no value', () => {
+    const { warnings } = accepted(example());
+    expect(at(warnings, 'Bundle.entry')?.diagnostics).toMatch(/^1 resource\(s\) of types the service does not read/);
+    expect(at(warnings, 'ServiceRequest')?.diagnostics).toBe('These ServiceRequest elements are not kept: occurrencePeriod, performer, locationReference.');
+  });
+
   it('an event other than BaRS servicerequest-request focusing a ServiceRequest is read as a referral, with a warning; another BaRS event is refused', () => {
     expect(at(accepted(example()).warnings, 'MessageHeader.eventCoding')?.severity).toBe('warning');
     const booking = example();
