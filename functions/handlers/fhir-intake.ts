@@ -104,26 +104,9 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
       headers: { ...trace, 'WWW-Authenticate': 'Bearer' },
     });
   }
-  if (!isFhirJsonContentType(header(event, 'content-type'))) {
-    return fhirResponse(415, [issue('not-supported', 'Send the request body as application/fhir+json (or application/json).')], {
-      headers: { ...trace, 'Accept-Post': ACCEPTED_MEDIA },
-    });
-  }
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.byteLength > FHIR_MAX_BODY_BYTES) {
-    return fhirResponse(413, [issue('too-long', `The request body is larger than ${FHIR_MAX_BODY_BYTES} bytes.`)], { headers: trace });
-  }
-  const idempotencyKey = header(event, 'Idempotency-Key');
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    return fhirResponse(400, [issue('value', 'Idempotency-Key must be 1 to 255 visible ASCII characters.')], { headers: trace });
-  }
-  let resource: unknown;
-  try {
-    resource = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return fhirResponse(400, [issue('structure', 'The request body is not valid JSON.')], { headers: trace });
-  }
+  const body = readBody(event, trace);
+  if ('answer' in body) return body.answer;
+  const { resource, idempotencyKey } = body;
 
   const processMessage = (event.resource ?? event.path ?? '').endsWith('/$process-message');
   if (processMessage && !isMessageBundle(resource)) {
@@ -187,6 +170,34 @@ async function fhirRead(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     referral.status === 'withdrawn' && (await listTimeline(referral.referralId)).some((entry) => entry.reason === 'referrer_entered_in_error');
   const body = referralServiceRequest({ ...referral, enteredInError });
   return { statusCode: 200, headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...trace }, body: JSON.stringify(body) };
+}
+
+/** The body as FHIR JSON (and a well-formed Idempotency-Key), or the refusal to answer with. */
+function readBody(
+  event: APIGatewayProxyEvent,
+  trace: Record<string, string>,
+): { resource: unknown; idempotencyKey: string | undefined } | { answer: APIGatewayProxyResult } {
+  const refuse = (status: number, found: FhirIssue, headers: Record<string, string> = {}) => ({
+    answer: fhirResponse(status, [found], { headers: { ...trace, ...headers } }),
+  });
+  if (!isFhirJsonContentType(header(event, 'content-type'))) {
+    const media = 'Send the request body as application/fhir+json (or application/json).';
+    return refuse(415, issue('not-supported', media), { 'Accept-Post': ACCEPTED_MEDIA });
+  }
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.byteLength > FHIR_MAX_BODY_BYTES) {
+    return refuse(413, issue('too-long', `The request body is larger than ${FHIR_MAX_BODY_BYTES} bytes.`));
+  }
+  const idempotencyKey = header(event, 'Idempotency-Key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    return refuse(400, issue('value', 'Idempotency-Key must be 1 to 255 visible ASCII characters.'));
+  }
+  try {
+    return { resource: JSON.parse(bytes.toString('utf8')) as unknown, idempotencyKey };
+  } catch {
+    return refuse(400, issue('structure', 'The request body is not valid JSON.'));
+  }
 }
 
 /** What the mapping falls back on: the partner's registration, the area's consent rule, the time of arrival. */
