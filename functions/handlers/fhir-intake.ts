@@ -13,7 +13,7 @@ import {
   parseFhirReferral,
   workwellFhir,
 } from '../domain/fhir.ts';
-import { cancelByReferrer } from '../shared/cancellation.ts';
+import { cancelByReferrer, type CancelOutcome } from '../shared/cancellation.ts';
 import { header } from '../shared/http.ts';
 import { acceptReferral, canonicalHash } from '../shared/intake-service.ts';
 import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
@@ -219,8 +219,12 @@ async function cancel(
   trace: Record<string, string>,
 ): Promise<APIGatewayProxyResult> {
   const reason = cancellation.status === 'revoked' ? 'referrer_cancelled' : 'referrer_entered_in_error';
-  const referralId = cancellation.referralIds.find((id) => REFERRAL_ID.test(id));
-  const result = referralId ? await cancelByReferrer(partner.partnerId, referralId, reason) : { outcome: 'not_found' as const };
+  // The sender's own id may come first: the referral is whichever candidate is this partner's (a few at most).
+  let result: CancelOutcome = { outcome: 'not_found' };
+  for (const id of cancellation.referralIds.filter((candidate) => REFERRAL_ID.test(candidate)).slice(0, 3)) {
+    result = await cancelByReferrer(partner.partnerId, id.toLowerCase(), reason);
+    if (result.outcome !== 'not_found') break;
+  }
   if (result.outcome === 'not_found') {
     const where = ['ServiceRequest.id', 'ServiceRequest.identifier'];
     return fhirResponse(404, [issue('not-found', 'No referral of yours has the id this ServiceRequest carries (the id the service answered the referral with).', where)], {

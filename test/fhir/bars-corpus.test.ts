@@ -155,8 +155,8 @@ describe('the public BaRS examples', () => {
     header.reason.coding[0].code = 'update';
     const serviceRequest = resourceOf(cancel, 'ServiceRequest');
     serviceRequest.status = status;
-    serviceRequest.id = referralId;
-    header.focus[0].reference = `ServiceRequest/${referralId}`;
+    // The sender keeps its own id; the service's comes back as an identifier.
+    serviceRequest.identifier = [{ system: 'https://workwell.nhs.example/fhir/Id/referral-id', value: referralId }];
 
     // Only the partner that referred may cancel.
     const stranger = await processMessage(cancel, 1);
