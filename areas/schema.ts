@@ -142,6 +142,19 @@ export const OperationsSchema = z.strictObject({
 });
 export type OperationsSettings = z.infer<typeof OperationsSchema>;
 
+/** How referrals from NHS systems (FHIR, BaRS) are taken in. */
+export const IntakeSchema = z.strictObject({
+  /**
+   * Whether a FHIR referral must carry the person's explicit consent (an active Consent). BaRS
+   * referrals are direct care, where consent is usually implied; an area whose governance
+   * requires recorded consent sets this, and a referral without one is refused.
+   */
+  explicitConsentRequired: z.boolean().default(false),
+  /** Oldest plausible age: an older date of birth is a typing error, never a referral. */
+  maxPlausibleAge: z.number().int().min(70).max(130).default(120),
+});
+export type IntakeSettings = z.infer<typeof IntakeSchema>;
+
 export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
@@ -154,13 +167,6 @@ export const AreaSettingsSchema = z.strictObject({
     account: z.string().regex(/^\d{12}$/).optional(),
   }),
   timeZone: z.string().default('Europe/London'),
-  /** Checks every referral must pass before it is accepted (a refusal is a 400 naming the field). */
-  intake: z
-    .strictObject({
-      /** Oldest plausible age: an older date of birth is a typing error, never a referral. */
-      maxPlausibleAge: z.number().int().min(70).max(130).default(120),
-    })
-    .default({ maxPlausibleAge: 120 }),
   eligibility: z.strictObject({
     minAge: z.number().int().min(16),
     maxAge: z.number().int().max(120).optional(),
@@ -211,6 +217,7 @@ export const AreaSettingsSchema = z.strictObject({
   services: z.array(ServiceSchema).min(1),
   partners: z.array(PartnerOrganisationSchema).default([]),
   operations: OperationsSchema.prefault({}),
+  intake: IntakeSchema.prefault({}),
   /** Years records are kept after a journey closes (NHS Records Management Code: 8). */
   retentionYears: z.number().int().min(1).max(30),
   /**

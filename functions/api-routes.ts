@@ -26,8 +26,13 @@ export const apiRoutes = [
   { method: 'POST', path: '/v1/referrals', function: 'intake', auth: 'partner' },
   { method: 'GET', path: '/v1/referrals/{referralId}', function: 'referral-status', auth: 'partner' },
   { method: 'POST', path: '/v1/referrals/{referralId}/cancel', function: 'cancel-referral', auth: 'partner' },
-  // NHS systems speaking the Booking and Referral Standard: a UK Core ServiceRequest (or Bundle).
+  // NHS systems speaking the Booking and Referral Standard: referral and cancellation messages,
+  // the alias taking a UK Core ServiceRequest (or Bundle) too; what the FHIR API supports; and a
+  // BaRS 404 for any other FHIR address (kept last: the local gateway takes the first match).
+  { method: 'POST', path: '/v1/fhir/$process-message', function: 'fhir-intake', auth: 'partner' },
   { method: 'POST', path: '/v1/fhir/ServiceRequest', function: 'fhir-intake', auth: 'partner' },
+  { method: 'GET', path: '/v1/fhir/ServiceRequest/{referralId}', function: 'fhir-intake', auth: 'partner' },
+  { method: 'GET', path: '/v1/fhir/metadata', function: 'openapi', auth: 'public' },
   { method: 'GET', path: '/v1/openapi.json', function: 'openapi', auth: 'public' },
   // Coaches and team leads: their tasks, and the referrals in their caseload.
   { method: 'GET', path: '/v1/tasks', function: 'coach-tasks', auth: 'coach' },
@@ -48,6 +53,8 @@ export const apiRoutes = [
   { method: 'POST', path: '/coach/tasks/{taskId}', function: 'web-coach', auth: 'public', page: true },
   { method: 'GET', path: '/coach/referrals/{referralId}', function: 'web-coach', auth: 'public', page: true },
   { method: 'GET', path: '/assets/{proxy+}', function: 'web-assets', auth: 'public', page: true },
+  { method: 'GET', path: '/v1/fhir/{proxy+}', function: 'openapi', auth: 'public' },
+  { method: 'POST', path: '/v1/fhir/{proxy+}', function: 'openapi', auth: 'public' },
 ] as const satisfies readonly ApiRoute[];
 
 /** The routes of the partner and coach APIs (the OpenAPI document), without the web pages. */

@@ -146,19 +146,20 @@ export const functionCatalogue = [
   {
     name: 'fhir-intake',
     entry: 'functions/handlers/fhir-intake.ts',
-    description: 'Accepts a UK Core ServiceRequest (Booking and Referral Standard) as a referral',
+    description: 'Accepts, cancels and reads back referrals as FHIR (Booking and Referral Standard messages)',
     ...common,
     tables: [
       { table: journeysTable, access: 'readWrite' },
       { table: idempotencyTable, access: 'readWrite' },
     ],
-    stateMachine: ['start'],
+    // Start a journey; a cancellation stops it and frees the coach's caseload, as cancel-referral does.
+    stateMachine: ['start', 'stop', 'respond'],
     settings: ['partnerRateLimit', 'personIndexKey'],
   },
   {
     name: 'openapi',
     entry: 'functions/handlers/openapi.ts',
-    description: 'Serves the OpenAPI document of the partner API',
+    description: 'Serves the OpenAPI document and the FHIR CapabilityStatement of the partner API',
     ...common,
     tables: [],
     stateMachine: [],

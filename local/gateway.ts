@@ -36,7 +36,8 @@ function matchRoute(
   for (const route of apiRoutes as readonly ApiRoute[]) {
     const names: string[] = [];
     // {name} is one path segment; {name+} (API Gateway's greedy parameter) the rest of the path.
-    const pattern = route.path.replace(/\{(\w+)(\+?)\}/g, (_, name: string, greedy: string) => {
+    const literal = route.path.replace(/[$.]/g, (c) => `\\${c}`);
+    const pattern = literal.replace(/\{(\w+)(\+?)\}/g, (_, name: string, greedy: string) => {
       names.push(name);
       return greedy ? '(.+)' : '([^/]+)';
     });

@@ -2,14 +2,17 @@
  * FHIR R4 / UK Core referrals (the NHS Booking and Referral Standard, BaRS) mapped onto the one
  * referral model (functions/domain/referral.ts). Pure functions only: no I/O, no clock.
  *
- * Accepted shapes (POST /v1/fhir/ServiceRequest):
+ * Accepted shapes (POST /v1/fhir/$process-message takes the message Bundle only):
  * - a ServiceRequest whose `subject` is a local reference (`#id`) to a `contained` Patient;
  * - a Bundle of type `message` whose first entry is a MessageHeader focusing the ServiceRequest
  *   (BaRS: eventCoding servicerequest-request, reason new), or a Bundle of type `collection` or
  *   `transaction`, holding one ServiceRequest, its Patient and optionally Consent, Organization,
- *   PractitionerRole, Practitioner, Observation, Condition and Flag resources.
+ *   PractitionerRole, Practitioner, Encounter, Observation, Condition, CarePlan and Flag resources.
+ * A message with reason update whose ServiceRequest is revoked or entered-in-error is a
+ * cancellation (cancellationOf), not a referral.
  *
- * Where each referral field comes from:
+ * Where each referral field comes from, first found wins (README, "FHIR referrals (BaRS)"); a
+ * field taken from a fallback, defaulted or an element not kept is a warning:
  *
  * | referral field | FHIR |
  * | --- | --- |
@@ -17,18 +20,18 @@
  * | dateOfBirth | Patient.birthDate (a full date) |
  * | nhsNumber | Patient.identifier with system https://fhir.nhs.uk/Id/nhs-number (check digit verified) |
  * | postcode | Patient.address.postalCode (home first, never `old`) |
- * | email / phone | Patient.telecom (email; mobile phone or sms first) |
+ * | email / phone | Patient.telecom, then Patient.contact with relationship ONESELF (email; mobile phone or sms first) |
  * | gpPracticeCode | Patient.generalPractitioner: ODS code (https://fhir.nhs.uk/Id/ods-organization-code) |
  * | preferredChannel | WorkWell PreferredChannel extension, else UK Core ContactPreference (PreferredContactMethod 4 email, 3/6 telephone, 9 SMS, 1 letter), else the telecom ranked 1, else email if given, phone if given, otherwise letter |
- * | source | UK Core SourceOfServiceRequest extension: SNOMED CT (`snomedReferralSources`) or a WorkWell ReferralSource code; unknown or absent → other (with a warning) |
- * | referrer | ServiceRequest.requester: Organization, or PractitionerRole (its organization, practitioner name and telecom), or a logical reference (display + ODS identifier) |
- * | health.conditions | ServiceRequest.reasonCode and reasonReference (Condition / Observation code): SNOMED CT (`snomedConditionCategories`), else keywords of the text; unknown → other (with a warning) |
+ * | source | UK Core SourceOfServiceRequest extension: SNOMED CT (`snomedReferralSources`) or a WorkWell ReferralSource code; absent → the partner's organisation type; unknown → other |
+ * | referrer | the requester's organisation (an Organization requester, a PractitionerRole's organization, the PractitionerRole of a Practitioner requester, a logical reference), else MessageHeader.sender, else the partner's registered organisation; contact from the Practitioner and PractitionerRole |
+ * | health.conditions | ServiceRequest.reasonCode and reasonReference, else the patient's Conditions, else Encounter.reasonCode, else CarePlan and Observation text: SNOMED CT (`snomedConditionCategories`), else keywords; none or unknown → other |
  * | health.details | reason texts and ServiceRequest.note, capped at 2000 characters |
- * | work | WorkWell WorkSituation extension, else an Observation valued with a SNOMED CT employment finding (`snomedWorkSituations`) |
- * | needs | WorkWell ReferralNeeds extension; absent → no complex needs, no immediate risk (with a warning) |
- * | consent | an active Consent (dateTime, category coded with the WorkWell ConsentMethod code system), else the WorkWell ReferralConsent extension |
+ * | work | WorkWell WorkSituation extension, else an Observation valued with a SNOMED CT employment finding (`snomedWorkSituations`), else unknown (asked at first contact) |
+ * | needs | WorkWell ReferralNeeds extension; absent → no complex needs, no immediate risk; a safeguarding Flag (SG) → safeguardingConcern (triage sends it to review) |
+ * | consent | an active, permitting Consent of any category (dateTime or date; method from the WorkWell ConsentMethod code system, else not_stated), else the WorkWell ReferralConsent extension, else implied by a direct-care referral where the area allows, refused where it requires explicit consent |
  * | consent.evaluationContact | WorkWell EvaluationContactConsent extension (on the ServiceRequest or the Consent); absent → false |
- * | reasonableAdjustments | Flags (supportingInfo, contained or in the Bundle) with the NHS Reasonable Adjustment Flag category NRAF: their code text |
+ * | reasonableAdjustments | Flags (supportingInfo, contained or in the Bundle) of a reasonable adjustment category (RA, NRAF, the RA record systems): their code text |
  *
  * ServiceRequest.status must be active, intent order, original-order or plan, priority (default
  * routine) routine, urgent, asap or stat. Priority is returned beside the referral: the area's
@@ -37,156 +40,42 @@
  * Issues name the FHIR element (FHIRPath `expression`, rooted at the resource type) and say what
  * is expected; they never quote a submitted value, so an OperationOutcome cannot leak personal data.
  */
-import type { z } from 'zod';
 import type { ConditionCategory, WorkSituation } from '../../areas/schema.ts';
 import { conditionCategories, workSituations } from '../../areas/schema.ts';
+import type { OrganisationType } from './credentials.ts';
+import {
+  codings,
+  Document,
+  ext,
+  extensionsOf,
+  isLocalReference,
+  isObject,
+  type Json,
+  type Located,
+  Mapper,
+  objects,
+  text,
+} from './fhir-document.ts';
+import { type FhirIssue, fhirRejectionStatus, type FieldOrigins, issuesFromReferralError } from './fhir-outcome.ts';
+import {
+  conditionKeywords,
+  type FhirPriority,
+  fhirPriorities,
+  fhirSystems,
+  sameSystem,
+  snomedConditionCategories,
+  snomedReferralSources,
+  snomedWorkSituations,
+  ukCoreContactMethods,
+  ukCoreExtensions,
+  workwellFhir,
+} from './fhir-terminology.ts';
 import { isValidNhsNumber } from './nhs-number.ts';
 import { ReferralSchema, referralSources, type Referral, type ReferralInput, type ReferralSource } from './referral.ts';
 
-export const FHIR_JSON = 'application/fhir+json';
-
-export const fhirSystems = {
-  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
-  odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
-  snomed: 'http://snomed.info/sct',
-  ukCorePreferredContactMethod: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod',
-  reasonableAdjustmentFlagCategory: 'https://fhir.nhs.uk/England/CodeSystem/RA-FlagCategory',
-  barsMessageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
-  barsMessageReason: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
-} as const;
-
-export const ukCoreExtensions = {
-  sourceOfServiceRequest: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest',
-  contactPreference: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
-} as const;
-
-export const UKCORE_OPERATION_OUTCOME = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome';
-
-const WORKWELL_FHIR = 'https://workwell.nhs.example/fhir';
-
-/**
- * WorkWell's own FHIR extensions and code systems, for what UK Core has no element for.
- *
- * - WorkSituation (ServiceRequest, complex): `situation` valueCode, one of areas/schema.ts
- *   WorkSituation (in_work_struggling | on_sick_leave | at_risk_of_losing_work | out_of_work);
- *   optional `employer` valueString, `sickLeaveStart` valueDate, `lastWorkedDate` valueDate,
- *   `hasFitNote` valueBoolean.
- * - ReferralNeeds (ServiceRequest, complex): `complexNeeds` valueBoolean, `immediateRisk`
- *   valueBoolean, `support` valueCode (repeating; the referral model's support needs).
- * - EvaluationContactConsent (ServiceRequest or Consent): valueBoolean, the person agreed to be
- *   contacted by the independent evaluation.
- * - ReferralConsent (ServiceRequest, complex; when no Consent resource is sent): `method`
- *   valueCode verbal | written | online, `recordedAt` valueDateTime. Its presence records that
- *   the person agreed to the referral.
- * - PreferredChannel (Patient): valueCode email | phone | sms | letter.
- * - ReferralReceipt (OperationOutcome of an accepted referral, complex): `referralId` valueId,
- *   `status` valueCode received | linked.
- * - CodeSystem ConsentMethod (Consent.category): verbal | written | online.
- * - CodeSystem ReferralSource (SourceOfServiceRequest, for partners with no SNOMED CT code such
- *   as employers, Jobcentre Plus, councils and the voluntary sector): the referral model's sources.
- */
-export const workwellFhir = {
-  workSituation: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-WorkSituation`,
-  referralNeeds: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralNeeds`,
-  evaluationContactConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-EvaluationContactConsent`,
-  referralConsent: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralConsent`,
-  preferredChannel: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-PreferredChannel`,
-  referralReceipt: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralReceipt`,
-  consentMethodSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ConsentMethod`,
-  referralSourceSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralSource`,
-  referralStatusSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralStatus`,
-} as const;
-
-/**
- * SNOMED CT "Referred by …" / self-referral concepts of the UK Core SourceOfServiceRequest value
- * set, by referral source. Any other code of the value set (hospital doctor, consultant, family,
- * carer, …) is a source the service has no category for: `other`.
- */
-export const snomedReferralSources: Readonly<Record<string, ReferralSource>> = {
-  '108161000000109': 'gp', // Referred by general practitioner
-  '185359002': 'gp', // Referred by another GP
-  '2021000124102': 'gp', // Referred by primary care physician
-  '276491000': 'primary_care', // Referred by member of Primary Health Care Team
-  '185369008': 'primary_care', // Referred by pharmacist
-  '185362004': 'primary_care', // Referred by nurse
-  '1077191000000103': 'primary_care', // Referred by community nurse
-  '1077201000000101': 'primary_care', // Referred by community mental health nurse
-  '835221000000101': 'primary_care', // Referred by community matron
-  '1066021000000105': 'primary_care', // Referred by advanced care practitioner
-  '185370009': 'primary_care', // Referred by physiotherapist
-  '2051000124106': 'primary_care', // Referred by physician assistant
-  '1052681000000105': 'primary_care', // Referred by health visitor
-  '185361006': 'primary_care', // Referred by community doctor
-  '185365002': 'local_authority', // Referred by social worker
-  '1991000124105': 'self', // Referred by self
-  '306098008': 'self', // Self-referral
-  '310434002': 'self', // Self-referral to service
-};
-
-/**
- * A small SNOMED CT table of the conditions WorkWell referrals most often name, by the
- * condition categories of areas/schema.ts. Codes not listed (and uncoded reasons whose text
- * matches no keyword) map to `other`; triage treats that like any condition outside the area's
- * focus.
- */
-export const snomedConditionCategories: Readonly<Record<string, ConditionCategory>> = {
-  '279039007': 'musculoskeletal', // Low back pain
-  '278860009': 'musculoskeletal', // Chronic low back pain
-  '161891005': 'musculoskeletal', // Backache
-  '81680005': 'musculoskeletal', // Neck pain
-  '45326000': 'musculoskeletal', // Shoulder pain
-  '57676002': 'musculoskeletal', // Pain of joint (arthralgia)
-  '396275006': 'musculoskeletal', // Osteoarthritis
-  '69896004': 'musculoskeletal', // Rheumatoid arthritis
-  '203082005': 'musculoskeletal', // Fibromyalgia
-  '35489007': 'mental_health', // Depressive disorder
-  '370143000': 'mental_health', // Major depressive disorder
-  '197480006': 'mental_health', // Anxiety disorder
-  '21897009': 'mental_health', // Generalized anxiety disorder
-  '73595000': 'mental_health', // Stress
-  '47505003': 'mental_health', // Posttraumatic stress disorder
-  '13746004': 'mental_health', // Bipolar disorder
-  '73211009': 'long_term_condition', // Diabetes mellitus
-  '44054006': 'long_term_condition', // Type 2 diabetes mellitus
-  '195967001': 'long_term_condition', // Asthma
-  '13645005': 'long_term_condition', // Chronic obstructive lung disease
-  '38341003': 'long_term_condition', // Hypertensive disorder
-  '84114007': 'long_term_condition', // Heart failure
-  '363346000': 'long_term_condition', // Malignant neoplastic disease
-  '52702003': 'long_term_condition', // Chronic fatigue syndrome
-  '24700007': 'neurological', // Multiple sclerosis
-  '84757009': 'neurological', // Epilepsy
-  '37796009': 'neurological', // Migraine
-  '230690007': 'neurological', // Cerebrovascular accident (stroke)
-  '49049000': 'neurological', // Parkinson's disease
-  '15188001': 'sensory', // Hearing loss
-  '397540003': 'sensory', // Visual impairment
-  '110359009': 'learning_disability', // Intellectual disability
-};
-
-/** Keywords of uncoded reasons (matched case-insensitively), tried when no SNOMED CT code maps. */
-const conditionKeywords: readonly (readonly [RegExp, ConditionCategory])[] = [
-  [/\b(depress|anxi|stress|mental health|ptsd|panic|bipolar)/i, 'mental_health'],
-  [/\b(back ?pain|backache|neck pain|shoulder|joint|arthritis|musculoskeletal|msk\b|fibromyalgia)/i, 'musculoskeletal'],
-  [/\b(epilep|migraine|multiple sclerosis|stroke|parkinson)/i, 'neurological'],
-  [/\b(hearing|deaf|sight loss|visual impairment|blind)/i, 'sensory'],
-  [/\b(learning disabilit|intellectual disabilit)/i, 'learning_disability'],
-  [/\b(diabet|asthma|copd|heart|cancer|hypertension|long covid|chronic fatigue)/i, 'long_term_condition'],
-];
-
-/** SNOMED CT employment findings (an Observation's value) → work situation, when no WorkSituation extension is sent. */
-export const snomedWorkSituations: Readonly<Record<string, WorkSituation>> = {
-  '224363007': 'in_work_struggling', // Employed
-  '160906004': 'in_work_struggling', // Self-employed
-  '73438004': 'out_of_work', // Unemployed
-  '160895006': 'out_of_work', // Stopped work
-};
-
-/** UK Core PreferredContactMethod codes → contact channel (2 visit, 5 minicom, 7 sign language, 8 no telephone have none). */
-const ukCoreContactMethods: Readonly<Record<string, PreferredChannel>> = { '1': 'letter', '3': 'phone', '4': 'email', '6': 'phone', '9': 'sms' };
-
-export const fhirPriorities = ['routine', 'urgent', 'asap', 'stat'] as const;
-export type FhirPriority = (typeof fhirPriorities)[number];
+// The terminology and OperationOutcome modules are part of this module's interface.
+export * from './fhir-outcome.ts';
+export * from './fhir-terminology.ts';
 
 const requestStatuses = ['draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown'] as const;
 const acceptedIntents = ['order', 'original-order', 'plan'];
@@ -209,175 +98,11 @@ type ConsentMethod = ReferralInput['consent']['method'];
 const preferredChannels: readonly PreferredChannel[] = ReferralSchema.shape.participant.shape.preferredChannel.options;
 const supportNeeds: readonly SupportNeed[] = ReferralSchema.shape.needs.shape.support.unwrap().element.options;
 const consentMethods: readonly ConsentMethod[] = ReferralSchema.shape.consent.shape.method.options;
+const statedConsentMethods: readonly ConsentMethod[] = ['verbal', 'written', 'online'];
 
 const MAX_DETAILS = 2000;
 const MAX_ADJUSTMENTS = 10;
 const MAX_ADJUSTMENT_LENGTH = 200;
-
-// ---------------------------------------------------------------------------------------------
-// Issues and OperationOutcome
-
-export type FhirIssueCode =
-  | 'required'
-  | 'value'
-  | 'invalid'
-  | 'structure'
-  | 'not-supported'
-  | 'informational'
-  | 'security'
-  | 'login'
-  | 'forbidden'
-  | 'too-long'
-  | 'conflict'
-  | 'duplicate'
-  | 'business-rule'
-  | 'throttled'
-  | 'transient'
-  | 'exception';
-
-export interface FhirIssue {
-  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
-  readonly code: FhirIssueCode;
-  /** FHIRPath expressions of the elements concerned, rooted at the resource type. */
-  readonly expression: readonly string[];
-  /** Fixed text: what is expected, never what was sent. */
-  readonly diagnostics: string;
-}
-
-export interface OperationOutcome {
-  readonly resourceType: 'OperationOutcome';
-  readonly meta: { readonly profile: readonly string[] };
-  readonly extension?: readonly Record<string, unknown>[];
-  readonly issue: readonly {
-    readonly severity: FhirIssue['severity'];
-    readonly code: FhirIssueCode;
-    readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
-    readonly diagnostics: string;
-    readonly expression?: readonly string[];
-  }[];
-}
-
-export interface OutcomeOptions {
-  readonly extension?: readonly Record<string, unknown>[];
-  /** Coded details for the first issue (such as the referral status of an accepted referral). */
-  readonly details?: { readonly coding?: readonly Record<string, string>[]; readonly text?: string };
-}
-
-/** A UK Core OperationOutcome for `issues` (one informational issue when there are none). */
-export function operationOutcome(issues: readonly FhirIssue[], options: OutcomeOptions = {}): OperationOutcome {
-  const list: readonly FhirIssue[] = issues.length
-    ? issues
-    : [{ severity: 'information', code: 'informational', expression: [], diagnostics: 'No issues.' }];
-  return {
-    resourceType: 'OperationOutcome',
-    meta: { profile: [UKCORE_OPERATION_OUTCOME] },
-    ...(options.extension?.length ? { extension: options.extension } : {}),
-    issue: list.map((issue, index) => ({
-      severity: issue.severity,
-      code: issue.code,
-      ...(index === 0 && options.details ? { details: options.details } : {}),
-      diagnostics: issue.diagnostics,
-      ...(issue.expression.length ? { expression: issue.expression } : {}),
-    })),
-  };
-}
-
-/** HTTP status of a rejected FHIR referral: 400 when it cannot be read as FHIR, 422 when it breaks a rule. */
-export function fhirRejectionStatus(issues: readonly FhirIssue[]): 400 | 422 {
-  return issues.some((issue) => issue.severity === 'error' && (issue.code === 'structure' || issue.code === 'invalid'))
-    ? 400
-    : 422;
-}
-
-// ---------------------------------------------------------------------------------------------
-// From referral field errors back to FHIR
-
-/** Referral field (JSON pointer prefix) → the FHIR element it is mapped from, longest prefix first. */
-const pointerExpressions: readonly (readonly [string, string])[] = [
-  ['/source', `ServiceRequest.extension('${ukCoreExtensions.sourceOfServiceRequest}')`],
-  ['/referrer/organisation', 'ServiceRequest.requester'],
-  ['/referrer/odsCode', 'Organization.identifier'],
-  ['/referrer/contactName', 'Practitioner.name'],
-  ['/referrer/contactEmail', 'Organization.telecom'],
-  ['/referrer/contactPhone', 'Organization.telecom'],
-  ['/referrer', 'ServiceRequest.requester'],
-  ['/participant/givenName', 'Patient.name.given'],
-  ['/participant/familyName', 'Patient.name.family'],
-  ['/participant/dateOfBirth', 'Patient.birthDate'],
-  ['/participant/nhsNumber', `Patient.identifier.where(system='${fhirSystems.nhsNumber}').value`],
-  ['/participant/postcode', 'Patient.address.postalCode'],
-  ['/participant/gpPracticeCode', 'Patient.generalPractitioner'],
-  ['/participant/email', "Patient.telecom.where(system='email').value"],
-  ['/participant/phone', "Patient.telecom.where(system='phone').value"],
-  ['/participant/preferredChannel', `Patient.extension('${workwellFhir.preferredChannel}')`],
-  ['/participant', 'Patient'],
-  ['/work/situation', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('situation')`],
-  ['/work/employer', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('employer')`],
-  ['/work/sickLeaveStart', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('sickLeaveStart')`],
-  ['/work/lastWorkedDate', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('lastWorkedDate')`],
-  ['/work/hasFitNote', `ServiceRequest.extension('${workwellFhir.workSituation}').extension('hasFitNote')`],
-  ['/work', `ServiceRequest.extension('${workwellFhir.workSituation}')`],
-  ['/health/conditions', 'ServiceRequest.reasonCode'],
-  ['/health/details', 'ServiceRequest.note'],
-  ['/health', 'ServiceRequest.reasonCode'],
-  ['/needs', `ServiceRequest.extension('${workwellFhir.referralNeeds}')`],
-  ['/consent/evaluationContact', `ServiceRequest.extension('${workwellFhir.evaluationContactConsent}')`],
-  ['/consent/recordedAt', 'Consent.dateTime'],
-  ['/consent/method', 'Consent.category'],
-  ['/consent', 'Consent'],
-  ['/reasonableAdjustments', 'ServiceRequest.supportingInfo'],
-];
-
-/** Where the fields of one mapped referral came from (JSON pointer → FHIRPath). */
-export type FieldOrigins = ReadonlyMap<string, string>;
-
-function pointerOf(path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
-}
-
-function startsWithPointer(pointer: string, prefix: string): boolean {
-  return pointer === prefix || pointer.startsWith(`${prefix}/`);
-}
-
-/** The FHIR element a referral field (JSON pointer such as /participant/postcode) comes from. */
-export function fhirExpressionFor(pointer: string, origins?: FieldOrigins): string {
-  if (origins) {
-    let best: string | undefined;
-    let bestLength = -1;
-    for (const [prefix, expression] of origins) {
-      if (prefix.length > bestLength && startsWithPointer(pointer, prefix)) {
-        best = expression;
-        bestLength = prefix.length;
-      }
-    }
-    if (best) return best;
-  }
-  return pointerExpressions.find(([prefix]) => startsWithPointer(pointer, prefix))?.[1] ?? 'ServiceRequest';
-}
-
-/**
- * OperationOutcome issues for a referral that was mapped from FHIR but fails ReferralSchema:
- * one per field, naming the FHIR element and the referral field, with zod's message (which
- * states the expectation, never the value).
- */
-export function issuesFromReferralError(error: z.ZodError, origins?: FieldOrigins): FhirIssue[] {
-  const seen = new Set<string>();
-  const out: FhirIssue[] = [];
-  for (const issue of error.issues) {
-    const pointer = pointerOf(issue.path);
-    if (seen.has(pointer)) continue;
-    seen.add(pointer);
-    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
-    const field = pointer.slice(1).replaceAll('/', '.') || 'referral';
-    out.push({
-      severity: 'error',
-      code: missing ? 'required' : 'value',
-      expression: [fhirExpressionFor(pointer, origins)],
-      diagnostics: `Referral field ${field}: ${missing ? 'is required' : issue.message || 'is not valid'}.`,
-    });
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Mapping
@@ -397,9 +122,33 @@ export type FhirReferralResult =
   | { readonly ok: true; readonly referral: Referral; readonly priority: FhirPriority; readonly warnings: readonly FhirIssue[] }
   | { readonly ok: false; readonly httpStatus: 400 | 422; readonly issues: readonly FhirIssue[] };
 
+/**
+ * What the mapping may fall back on that the message itself does not carry: the partner's
+ * registration (referrer and source), the area's consent rule, and when the message arrived.
+ */
+export interface MappingContext {
+  readonly partner?: { readonly name: string; readonly odsCode?: string | undefined; readonly organisationType: OrganisationType };
+  /** The area requires explicit consent (areas/schema.ts intake.explicitConsentRequired); true when not given. */
+  readonly explicitConsentRequired?: boolean;
+  /** ISO date-time the message arrived, for an implied consent with no other date. */
+  readonly receivedAt?: string;
+}
+
+/** A partner's organisation type → the referral source, for messages that do not say. */
+export const sourceByOrganisationType: Readonly<Record<OrganisationType, ReferralSource>> = {
+  gp: 'gp',
+  primary_care: 'primary_care',
+  employer: 'employer',
+  jobcentre_plus: 'jobcentre_plus',
+  local_authority: 'local_authority',
+  vcs: 'vcs',
+  self_referral_service: 'self',
+  other: 'other',
+};
+
 /** Map a FHIR referral, then validate it as every referral is: the handler's one call. */
-export function parseFhirReferral(resource: unknown): FhirReferralResult {
-  const mapped = mapFhirReferral(resource);
+export function parseFhirReferral(resource: unknown, context: MappingContext = {}): FhirReferralResult {
+  const mapped = mapFhirReferral(resource, context);
   if (!mapped.ok) return { ok: false, httpStatus: fhirRejectionStatus(mapped.issues), issues: mapped.issues };
   const parsed = ReferralSchema.safeParse(mapped.referral);
   if (!parsed.success) {
@@ -409,128 +158,33 @@ export function parseFhirReferral(resource: unknown): FhirReferralResult {
   return { ok: true, referral: parsed.data, priority: mapped.priority, warnings: mapped.warnings };
 }
 
-type Json = { readonly [key: string]: unknown };
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function objects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
-
-function codings(concept: unknown): Json[] {
-  return isObject(concept) ? objects(concept.coding) : [];
-}
-
-function extensionsOf(element: Json, url: string): Json[] {
-  return objects(element.extension).filter((ext) => ext.url === url);
-}
-
-/** FHIRPath of an extension. */
-function ext(root: string, url: string, sub?: string): string {
-  return `${root}.extension('${url}')${sub ? `.extension('${sub}')` : ''}`;
-}
-
-interface Located {
-  readonly resource: Json;
-  /** FHIRPath root of the resource (its type). */
-  readonly path: string;
-}
-
-/** The resources of one submission and how references between them resolve. */
-class Document {
-  private readonly byReference = new Map<string, Json>();
-  readonly resources: Json[] = [];
-
-  add(resource: Json, fullUrl?: string): void {
-    this.resources.push(resource);
-    const type = text(resource.resourceType);
-    const id = text(resource.id);
-    if (fullUrl) this.byReference.set(fullUrl, resource);
-    if (type && id && !this.byReference.has(`${type}/${id}`)) this.byReference.set(`${type}/${id}`, resource);
-    for (const contained of objects(resource.contained)) {
-      const containedId = text(contained.id);
-      this.resources.push(contained);
-      if (containedId && !this.byReference.has(`#${containedId}`)) this.byReference.set(`#${containedId}`, contained);
-    }
-  }
-
-  /** The resource a Reference points at; undefined when it has no literal reference or it is not here. */
-  resolve(reference: unknown): Json | undefined {
-    if (!isObject(reference)) return undefined;
-    const literal = text(reference.reference);
-    if (!literal) return undefined;
-    const direct = this.byReference.get(literal);
-    if (direct) return direct;
-    // An absolute URL ending in Type/id.
-    const match = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(\/_history\/[^/]+)?$/.exec(literal);
-    return match?.[1] ? this.byReference.get(match[1]) : undefined;
-  }
-
-  ofType(type: string): Json[] {
-    return this.resources.filter((resource) => resource.resourceType === type);
-  }
-}
-
-function isLocalReference(reference: unknown): boolean {
-  return isObject(reference) && typeof reference.reference === 'string' && reference.reference.startsWith('#');
-}
-
-/** Collects issues, warnings and field origins while mapping one submission. */
-class Mapper {
-  readonly issues: FhirIssue[] = [];
-  readonly warnings: FhirIssue[] = [];
-  readonly origins = new Map<string, string>();
-
-  error(code: FhirIssueCode, expression: string | readonly string[], diagnostics: string): undefined {
-    this.issues.push({ severity: 'error', code, expression: typeof expression === 'string' ? [expression] : expression, diagnostics });
-    return undefined;
-  }
-
-  warn(code: FhirIssueCode, expression: string, diagnostics: string): void {
-    this.warnings.push({ severity: 'warning', code, expression: [expression], diagnostics });
-  }
-
-  origin(pointer: string, expression: string): void {
-    this.origins.set(pointer, expression);
-  }
-
-  /** An array element of FHIR JSON: anything else present is a structure error. */
-  list(element: Json, key: string, expression: string): Json[] {
-    const value = element[key];
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) {
-      this.error('structure', expression, `${expression} must be a JSON array.`);
-      return [];
-    }
-    return value.filter(isObject);
-  }
-}
-
 /** Map a FHIR referral (ServiceRequest with a contained Patient, or a Bundle) to a referral, unvalidated. */
-export function mapFhirReferral(resource: unknown): FhirMapping {
+export function mapFhirReferral(resource: unknown, context: MappingContext = {}): FhirMapping {
   const m = new Mapper();
   const located = locate(m, resource);
   if (!located) return { ok: false, issues: m.issues };
-  const { serviceRequest: sr, doc } = located;
+  const { serviceRequest: sr, doc, header } = located;
+  if (header && messageReason(header) === 'update') {
+    m.error(
+      'not-supported',
+      'MessageHeader.reason',
+      'An update message is accepted only to cancel a referral (ServiceRequest.status revoked or entered-in-error); refer again to change one.',
+    );
+    return { ok: false, issues: m.issues };
+  }
 
   const priority = requestFields(m, sr);
   const patient = subject(m, sr, doc);
   const participant = patient ? participantOf(m, patient, doc) : undefined;
-  const referrer = referrerOf(m, sr, doc);
-  const source = sourceOf(m, sr);
-  const health = healthOf(m, sr, doc);
+  const referrer = referrerOf(m, sr, doc, header, context);
+  const source = sourceOf(m, sr, context);
+  const health = healthOf(m, sr, doc, patient);
   const work = workOf(m, sr, doc, patient);
-  const needs = needsOf(m, sr);
-  const consent = consentOf(m, sr, doc, patient);
-  const reasonableAdjustments = adjustmentsOf(m, sr, doc, patient);
+  const flags = flagsAbout(m, sr, doc, patient);
+  const needs = needsOf(m, sr, flags);
+  const consent = consentOf(m, sr, doc, patient, context);
+  const reasonableAdjustments = adjustmentsOf(m, flags);
+  notKept(m, sr, doc);
 
   if (m.issues.length || !participant || !referrer || !health || !work || !consent || !priority) {
     return { ok: false, issues: m.issues };
@@ -544,8 +198,46 @@ export function mapFhirReferral(resource: unknown): FhirMapping {
   };
 }
 
+/** Resource types the mapping reads; others sent along (medication, allergy, location records) are not kept. */
+const readTypes = new Set([
+  'MessageHeader',
+  'ServiceRequest',
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'CarePlan',
+  'Consent',
+  'Flag',
+]);
+
+/** ServiceRequest elements BaRS senders fill that the referral model has no place for. */
+const unreadRequestElements = ['code', 'occurrencePeriod', 'occurrenceDateTime', 'performer', 'locationReference', 'patientInstruction', 'orderDetail', 'bodySite'];
+
+/** Says, without quoting anything sent, what the message carries that is not kept. */
+function notKept(m: Mapper, sr: Json, doc: Document): void {
+  const others = doc.resources.filter((resource) => !readTypes.has(String(resource.resourceType))).length;
+  if (others) {
+    m.warn('informational', 'Bundle.entry', `${others} resource(s) of types the service does not read (such as medication, allergy or location records) are not kept.`);
+  }
+  const elements = unreadRequestElements.filter((name) => sr[name] !== undefined);
+  if (elements.length) {
+    m.warn('informational', 'ServiceRequest', `These ServiceRequest elements are not kept: ${elements.join(', ')}.`);
+  }
+}
+
+interface Located_ {
+  readonly serviceRequest: Json;
+  readonly doc: Document;
+  /** The MessageHeader of a message Bundle. */
+  readonly header?: Json;
+}
+
 /** Find the ServiceRequest and the resources around it. */
-function locate(m: Mapper, resource: unknown): { serviceRequest: Json; doc: Document } | undefined {
+function locate(m: Mapper, resource: unknown): Located_ | undefined {
   if (!isObject(resource)) {
     return m.error('structure', [], 'The request body must be a FHIR resource (a JSON object).');
   }
@@ -572,7 +264,7 @@ function locate(m: Mapper, resource: unknown): { serviceRequest: Json; doc: Docu
   return m.error('invalid', [], 'Only a ServiceRequest or a Bundle holding one is accepted here.');
 }
 
-function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: Document } | undefined {
+function locateInBundle(m: Mapper, bundle: Json): Located_ | undefined {
   const bundleType = bundle.type;
   if (bundleType === undefined) return m.error('required', 'Bundle.type', 'Bundle.type is required (message, collection or transaction).');
   if (bundleType !== 'message' && bundleType !== 'collection' && bundleType !== 'transaction') {
@@ -599,28 +291,8 @@ function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: D
     if (entries[0]?.index !== 0 || header?.resourceType !== 'MessageHeader') {
       return m.error('structure', 'Bundle.entry[0]', 'The first entry of a message Bundle must be its MessageHeader.');
     }
-    const event = header.eventCoding;
-    if (isObject(event) && event.system === fhirSystems.barsMessageEvents && event.code !== 'servicerequest-request') {
-      return m.error('not-supported', 'MessageHeader.eventCoding', 'Only the servicerequest-request message event is accepted here.');
-    }
-    const updating = codings(header.reason).some(
-      (coding) => coding.system === fhirSystems.barsMessageReason && coding.code !== undefined && coding.code !== 'new',
-    );
-    if (updating) {
-      return m.error(
-        'not-supported',
-        'MessageHeader.reason',
-        'Only new referrals are accepted here; cancel with POST /v1/referrals/{referralId}/cancel and refer again to change one.',
-      );
-    }
-    const focus = objects(header.focus);
-    if (focus.length === 0) {
-      return m.error('required', 'MessageHeader.focus', 'MessageHeader.focus must reference the ServiceRequest.');
-    }
-    serviceRequest = focus.map((ref) => doc.resolve(ref)).find((found) => found?.resourceType === 'ServiceRequest');
-    if (!serviceRequest) {
-      return m.error('structure', 'MessageHeader.focus', 'MessageHeader.focus does not reference a ServiceRequest in the Bundle.');
-    }
+    serviceRequest = focusedServiceRequest(m, header, doc);
+    return serviceRequest ? { serviceRequest, doc, header } : undefined;
   } else {
     const requests = entries.filter((entry) => entry.resource.resourceType === 'ServiceRequest');
     if (requests.length === 0) return m.error('required', 'Bundle.entry', 'The Bundle holds no ServiceRequest.');
@@ -630,6 +302,72 @@ function locateInBundle(m: Mapper, bundle: Json): { serviceRequest: Json; doc: D
     serviceRequest = requests[0]?.resource;
   }
   return serviceRequest ? { serviceRequest, doc } : undefined;
+}
+
+/** BaRS message reason (new or update), in the BaRS code system or the older message-reasons one. */
+function messageReason(header: Json): 'new' | 'update' | undefined {
+  const code = codings(header.reason).find((coding) => coding.code === 'new' || coding.code === 'update')?.code;
+  return code === 'new' || code === 'update' ? code : undefined;
+}
+
+/**
+ * The ServiceRequest a message is about: BaRS referral messages (event servicerequest-request)
+ * focus it. A message focusing anything else (a booking's Appointment, a document) is not a
+ * referral; an event other than BaRS servicerequest-request with a ServiceRequest focus (older
+ * BaRS examples use admin-notify) is read as a referral, with a warning.
+ */
+function focusedServiceRequest(m: Mapper, header: Json, doc: Document): Json | undefined {
+  const event = header.eventCoding;
+  const barsEvent = isObject(event) && sameSystem(event.system, fhirSystems.barsMessageEvents);
+  if (barsEvent && event.code !== 'servicerequest-request') {
+    return m.error('not-supported', 'MessageHeader.eventCoding', 'Only referral messages (event servicerequest-request) are accepted here.');
+  }
+  // FHIR makes focus a list; some senders send one Reference.
+  const focus = isObject(header.focus) ? [header.focus] : objects(header.focus);
+  if (focus.length === 0) {
+    return m.error('required', 'MessageHeader.focus', 'MessageHeader.focus must reference the ServiceRequest.');
+  }
+  const resolved = focus.map((ref) => doc.resolve(ref));
+  const serviceRequest = resolved.find((found) => found?.resourceType === 'ServiceRequest');
+  if (!serviceRequest) {
+    const other = resolved.some((found) => found !== undefined) || focus.some((ref) => typeof ref.type === 'string' && ref.type !== 'ServiceRequest');
+    return other
+      ? m.error('not-supported', 'MessageHeader.focus', 'Only referral messages, whose focus is a ServiceRequest, are accepted here.')
+      : m.error('structure', 'MessageHeader.focus', 'MessageHeader.focus does not reference a ServiceRequest in the Bundle.');
+  }
+  if (!barsEvent) {
+    m.warn(
+      'not-supported',
+      'MessageHeader.eventCoding',
+      `MessageHeader.eventCoding is not the BaRS servicerequest-request event (${fhirSystems.barsMessageEvents}); the message was read as a referral because its focus is a ServiceRequest.`,
+    );
+  }
+  return serviceRequest;
+}
+
+/** A BaRS cancellation: an update message whose ServiceRequest is revoked or entered-in-error. */
+export type FhirCancellation = {
+  /** Ids the ServiceRequest carries (its id and identifier values): the referral id the service answered with. */
+  readonly referralIds: readonly string[];
+  readonly status: 'revoked' | 'entered-in-error';
+};
+
+/**
+ * The cancellation a message asks for, or undefined when it is not one (then it is read as a
+ * referral, which reports what is wrong with it).
+ */
+export function cancellationOf(resource: unknown): FhirCancellation | undefined {
+  if (!isObject(resource) || resource.resourceType !== 'Bundle' || resource.type !== 'message' || !Array.isArray(resource.entry)) {
+    return undefined;
+  }
+  const header = isObject(resource.entry[0]) && isObject(resource.entry[0].resource) ? resource.entry[0].resource : undefined;
+  if (header?.resourceType !== 'MessageHeader' || messageReason(header) !== 'update') return undefined;
+  const m = new Mapper();
+  const located = locate(m, resource);
+  const sr = located?.serviceRequest;
+  if (!sr || (sr.status !== 'revoked' && sr.status !== 'entered-in-error')) return undefined;
+  const ids = [text(sr.id), ...objects(sr.identifier).map((identifier) => text(identifier.value))].filter((id) => id !== undefined);
+  return { referralIds: [...new Set(ids)], status: sr.status };
 }
 
 /** status, intent and priority of the ServiceRequest; returns the priority. */
@@ -708,7 +446,7 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
   // NHS number (optional, but checked when sent).
   let nhsNumber: string | undefined;
   m.list(patient, 'identifier', 'Patient.identifier').forEach((identifier, index) => {
-    if (identifier.system !== fhirSystems.nhsNumber || nhsNumber !== undefined) return;
+    if (!sameSystem(identifier.system, fhirSystems.nhsNumber) || nhsNumber !== undefined) return;
     const expression = `Patient.identifier[${index}].value`;
     const value = text(identifier.value)?.replace(/\s+/g, '');
     if (!value) {
@@ -730,11 +468,20 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
   if (!address) m.error('required', 'Patient.address.postalCode', 'Patient.address.postalCode is required.');
   else m.origin('/participant/postcode', `Patient.address[${address.index}].postalCode`);
 
-  // Telecom.
-  const telecoms = m
-    .list(patient, 'telecom', 'Patient.telecom')
-    .map((telecom, index) => ({ telecom, index }))
-    .filter(({ telecom }) => telecom.use !== 'old' && text(telecom.value));
+  // Telecom: the patient's own, then that of a contact who is the person themself (BaRS puts
+  // the person's phone and e-mail there, relationship ONESELF).
+  const own = m.list(patient, 'telecom', 'Patient.telecom').map((telecom, index) => ({ telecom, path: `Patient.telecom[${index}]` }));
+  m.list(patient, 'contact', 'Patient.contact').forEach((contact, index) => {
+    const oneself = objects(contact.relationship).some((relationship) =>
+      codings(relationship).some((coding) => typeof coding.code === 'string' && coding.code.toUpperCase() === 'ONESELF'),
+    );
+    if (!oneself) {
+      m.warn('not-supported', `Patient.contact[${index}]`, 'Contacts other than the person themself (relationship ONESELF) are not kept.');
+      return;
+    }
+    objects(contact.telecom).forEach((telecom, t) => own.push({ telecom, path: `Patient.contact[${index}].telecom[${t}]` }));
+  });
+  const telecoms = own.filter(({ telecom }) => telecom.use !== 'old' && text(telecom.value));
   const byRank = (a: { telecom: Json }, b: { telecom: Json }) => rank(a.telecom) - rank(b.telecom);
   const emailEntry = telecoms.filter(({ telecom }) => telecom.system === 'email').sort(byRank)[0];
   const phones = telecoms.filter(({ telecom }) => telecom.system === 'phone' || telecom.system === 'sms');
@@ -742,8 +489,8 @@ function participantOf(m: Mapper, { resource: patient }: Located, doc: Document)
     [...phones].sort((a, b) => mobileFirst(a.telecom) - mobileFirst(b.telecom) || byRank(a, b))[0];
   const email = emailEntry ? text(emailEntry.telecom.value)?.replace(/^mailto:/i, '') : undefined;
   const phone = phoneEntry ? text(phoneEntry.telecom.value)?.replace(/^tel:/i, '').replace(/[-().]/g, '') : undefined;
-  if (emailEntry) m.origin('/participant/email', `Patient.telecom[${emailEntry.index}].value`);
-  if (phoneEntry) m.origin('/participant/phone', `Patient.telecom[${phoneEntry.index}].value`);
+  if (emailEntry) m.origin('/participant/email', `${emailEntry.path}.value`);
+  if (phoneEntry) m.origin('/participant/phone', `${phoneEntry.path}.value`);
 
   const preferredChannel = channelOf(m, patient, telecoms.map(({ telecom }) => telecom), { email, phone });
 
@@ -807,7 +554,7 @@ function channelOf(
   for (const preference of extensionsOf(patient, ukCoreExtensions.contactPreference)) {
     for (const method of extensionsOf(preference, 'PreferredContactMethod')) {
       for (const coding of codings(method.valueCodeableConcept)) {
-        if (coding.system !== fhirSystems.ukCorePreferredContactMethod || typeof coding.code !== 'string') continue;
+        if (!sameSystem(coding.system, fhirSystems.ukCorePreferredContactMethod) || typeof coding.code !== 'string') continue;
         if (coding.code === '8') noTelephone = true;
         const channel = ukCoreContactMethods[coding.code];
         if (usable(channel)) {
@@ -828,7 +575,7 @@ function channelOf(
 }
 
 function odsCodeOf(identifier: unknown): string | undefined {
-  if (!isObject(identifier) || identifier.system !== fhirSystems.odsOrganisation) return undefined;
+  if (!isObject(identifier) || !sameSystem(identifier.system, fhirSystems.odsOrganisation)) return undefined;
   return text(identifier.value)?.toUpperCase();
 }
 
@@ -858,66 +605,84 @@ function telecomOf(resource: Json | undefined, system: 'email' | 'phone'): strin
   return system === 'email' ? value?.replace(/^mailto:/i, '') : value?.replace(/^tel:/i, '').replace(/[-().]/g, '');
 }
 
-function referrerOf(m: Mapper, sr: Json, doc: Document): ReferralInput['referrer'] | undefined {
+/**
+ * The referring organisation, in this order: the requester's own organisation (an Organization
+ * requester, a PractitionerRole's organization, or the PractitionerRole of a Practitioner
+ * requester), else the MessageHeader sender, else the partner's registered organisation.
+ */
+function referrerOf(m: Mapper, sr: Json, doc: Document, header: Json | undefined, context: MappingContext): ReferralInput['referrer'] | undefined {
   const ref = sr.requester;
-  if (ref === undefined) {
-    return m.error('required', 'ServiceRequest.requester', 'ServiceRequest.requester is required: the referring organisation.');
-  }
-  if (!isObject(ref)) return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester must be a Reference.');
+  if (ref !== undefined && !isObject(ref)) return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester must be a Reference.');
   const resolved = doc.resolve(ref);
-  if (ref.reference !== undefined && !resolved && !text(ref.display)) {
-    return m.error('structure', 'ServiceRequest.requester', 'ServiceRequest.requester does not resolve to a resource sent with the request.');
+  if (resolved && !['Organization', 'PractitionerRole', 'Practitioner'].includes(String(resolved.resourceType))) {
+    return m.error(
+      'not-supported',
+      'ServiceRequest.requester',
+      'ServiceRequest.requester must be an Organization, a PractitionerRole or a Practitioner of the referring organisation.',
+    );
   }
+  const person = resolved?.resourceType === 'Practitioner' ? resolved : resolved?.resourceType === 'PractitionerRole' ? doc.resolve(resolved.practitioner) : undefined;
+  const role =
+    resolved?.resourceType === 'PractitionerRole'
+      ? resolved
+      : person
+        ? doc.ofType('PractitionerRole').find((candidate) => doc.resolve(candidate.practitioner) === person)
+        : undefined;
 
+  const candidates: { resource?: Json | undefined; reference?: Json | undefined; path: string }[] = [];
+  if (resolved?.resourceType === 'Organization') candidates.push({ resource: resolved, path: 'Organization' });
+  if (role && isObject(role.organization)) {
+    candidates.push({ resource: doc.resolve(role.organization), reference: role.organization, path: 'PractitionerRole.organization' });
+  }
+  // A requester that is only a logical reference (display and ODS identifier).
+  if (isObject(ref) && !resolved) candidates.push({ reference: ref, path: 'ServiceRequest.requester' });
+  if (header && isObject(header.sender)) {
+    const sender = doc.resolve(header.sender);
+    const senderOrganisation = sender?.resourceType === 'PractitionerRole' ? doc.resolve(sender.organization) : sender;
+    const senderReference = sender?.resourceType === 'PractitionerRole' && isObject(sender.organization) ? sender.organization : header.sender;
+    candidates.push({
+      resource: senderOrganisation?.resourceType === 'Organization' ? senderOrganisation : undefined,
+      reference: senderReference,
+      path: 'MessageHeader.sender',
+    });
+  }
+  const chosen = candidates.find(({ resource, reference }) => text(resource?.name) ?? text(reference?.display));
+
+  let organisation: string | undefined;
+  let odsCode: string | undefined;
   let organisationResource: Json | undefined;
-  let organisationRef: Json | undefined;
-  let person: Json | undefined;
-  let role: Json | undefined;
-  let organisationPath = 'ServiceRequest.requester';
-  switch (resolved?.resourceType) {
-    case undefined:
-      organisationRef = ref;
-      break;
-    case 'Organization':
-      organisationResource = resolved;
-      organisationPath = 'Organization';
-      break;
-    case 'PractitionerRole':
-      role = resolved;
-      organisationRef = isObject(resolved.organization) ? resolved.organization : undefined;
-      organisationResource = doc.resolve(resolved.organization);
-      organisationPath = organisationResource ? 'Organization' : 'PractitionerRole.organization';
-      person = doc.resolve(resolved.practitioner);
-      break;
-    case 'Practitioner':
-      person = resolved;
-      organisationRef = ref;
-      break;
-    default:
-      return m.error(
-        'not-supported',
-        'ServiceRequest.requester',
-        'ServiceRequest.requester must be an Organization, a PractitionerRole or a Practitioner of the referring organisation.',
-      );
+  if (chosen) {
+    organisationResource = chosen.resource;
+    organisation = text(chosen.resource?.name) ?? text(chosen.reference?.display);
+    odsCode = odsCodeOfResource(chosen.resource) ?? odsCodeOf(chosen.reference?.identifier);
+    const path = chosen.resource ? 'Organization' : chosen.path;
+    m.origin('/referrer/organisation', chosen.resource ? 'Organization.name' : `${path}.display`);
+    if (odsCode) m.origin('/referrer/odsCode', `${path}.identifier`);
+    if (chosen.path === 'MessageHeader.sender') {
+      m.warn('informational', 'ServiceRequest.requester', "The requester's organisation is not in the message: the referrer is the MessageHeader sender.");
+    }
+  } else if (context.partner) {
+    organisation = context.partner.name;
+    odsCode = context.partner.odsCode;
+    m.origin('/referrer/organisation', 'ServiceRequest.requester');
+    m.warn(
+      'required',
+      'ServiceRequest.requester',
+      "No referring organisation in the message (requester's organisation or MessageHeader sender): the partner's registered organisation is recorded.",
+    );
   }
-
-  const organisation =
-    text(organisationResource?.name) ?? (organisationRef ? text(organisationRef.display) : undefined);
   if (!organisation) {
     return m.error(
       'required',
-      organisationResource ? 'Organization.name' : 'ServiceRequest.requester',
-      'The referring organisation must be named (Organization.name, or the display of its reference).',
+      'ServiceRequest.requester',
+      'The referring organisation must be named: the requester (Organization, or a PractitionerRole with its organization) or the MessageHeader sender.',
     );
   }
-  m.origin('/referrer/organisation', organisationResource ? 'Organization.name' : `${organisationPath}.display`);
-  const odsCode = odsCodeOfResource(organisationResource) ?? odsCodeOf(organisationRef?.identifier);
-  if (odsCode) m.origin('/referrer/odsCode', organisationResource ? 'Organization.identifier' : `${organisationPath}.identifier`);
   const contactName = personName(person);
   if (contactName) m.origin('/referrer/contactName', 'Practitioner.name');
-  const contactEmail = telecomOf(role, 'email') ?? telecomOf(organisationResource, 'email');
-  const contactPhone = telecomOf(role, 'phone') ?? telecomOf(organisationResource, 'phone');
-  const telecomPath = telecomOf(role, 'email') || telecomOf(role, 'phone') ? 'PractitionerRole.telecom' : 'Organization.telecom';
+  const contactEmail = telecomOf(role, 'email') ?? telecomOf(person, 'email') ?? telecomOf(organisationResource, 'email');
+  const contactPhone = telecomOf(role, 'phone') ?? telecomOf(person, 'phone') ?? telecomOf(organisationResource, 'phone');
+  const telecomPath = telecomOf(role, 'email') || telecomOf(role, 'phone') ? 'PractitionerRole.telecom' : telecomOf(person, 'email') || telecomOf(person, 'phone') ? 'Practitioner.telecom' : 'Organization.telecom';
   m.origin('/referrer/contactEmail', telecomPath);
   m.origin('/referrer/contactPhone', telecomPath);
   return {
@@ -929,20 +694,24 @@ function referrerOf(m: Mapper, sr: Json, doc: Document): ReferralInput['referrer
   };
 }
 
-function sourceOf(m: Mapper, sr: Json): ReferralSource {
+function sourceOf(m: Mapper, sr: Json, context: MappingContext): ReferralSource {
   const expression = ext('ServiceRequest', ukCoreExtensions.sourceOfServiceRequest);
   const found = extensionsOf(sr, ukCoreExtensions.sourceOfServiceRequest)[0];
   m.origin('/source', expression);
   if (!found) {
+    if (context.partner) {
+      m.warn('required', expression, "No SourceOfServiceRequest extension: the referral source is the partner's registered organisation type.");
+      return sourceByOrganisationType[context.partner.organisationType];
+    }
     m.warn('required', expression, 'No SourceOfServiceRequest extension: the referral source is recorded as other.');
     return 'other';
   }
   for (const coding of codings(found.valueCodeableConcept)) {
     if (typeof coding.code !== 'string') continue;
-    if (coding.system === fhirSystems.snomed && coding.code in snomedReferralSources) {
+    if (sameSystem(coding.system, fhirSystems.snomed) && coding.code in snomedReferralSources) {
       return snomedReferralSources[coding.code] ?? 'other';
     }
-    if (coding.system === workwellFhir.referralSourceSystem && (referralSources as readonly string[]).includes(coding.code)) {
+    if (sameSystem(coding.system, workwellFhir.referralSourceSystem) && (referralSources as readonly string[]).includes(coding.code)) {
       return coding.code as ReferralSource;
     }
   }
@@ -952,7 +721,7 @@ function sourceOf(m: Mapper, sr: Json): ReferralSource {
 
 function categoryOfConcept(concept: unknown): ConditionCategory | undefined {
   for (const coding of codings(concept)) {
-    if (coding.system === fhirSystems.snomed && typeof coding.code === 'string') {
+    if (sameSystem(coding.system, fhirSystems.snomed) && typeof coding.code === 'string') {
       const category = snomedConditionCategories[coding.code];
       if (category) return category;
     }
@@ -971,7 +740,21 @@ function describeConcept(concept: unknown): string | undefined {
   return text(concept.text) ?? codings(concept).map((c) => text(c.display)).find((d) => d !== undefined);
 }
 
-function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] | undefined {
+/** Whether a resource is about the patient (or does not say whom it is about). */
+function isAbout(doc: Document, resource: Json, key: 'subject' | 'patient', patient: Located | undefined): boolean {
+  const ref = resource[key];
+  return !patient || !isObject(ref) || ref.reference === undefined || doc.resolve(ref) === patient.resource;
+}
+
+const retracted = new Set(['entered-in-error', 'cancelled', 'revoked']);
+
+/**
+ * The reasons for the referral, from where BaRS puts them, in this order: the ServiceRequest's
+ * reasonCode and reasonReference; else the patient's Conditions; else the reasonCode of the
+ * Encounter the request came from; else the text of CarePlans and Observations. With none, the
+ * condition is recorded as other, with a warning.
+ */
+function reasonsOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): { concept: unknown; expression: string }[] {
   const concepts: { concept: unknown; expression: string }[] = [];
   m.list(sr, 'reasonCode', 'ServiceRequest.reasonCode').forEach((concept, index) =>
     concepts.push({ concept, expression: `ServiceRequest.reasonCode[${index}]` }),
@@ -984,12 +767,52 @@ function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] |
       concepts.push({ concept: { text: reference.display }, expression: `ServiceRequest.reasonReference[${index}]` });
     }
   });
+  if (concepts.length) return concepts;
+
+  const conditions = doc
+    .ofType('Condition')
+    .filter((condition) => isAbout(doc, condition, 'subject', patient))
+    .filter((condition) => !codings(condition.verificationStatus).some((c) => c.code === 'entered-in-error' || c.code === 'refuted'));
+  if (conditions.length) return conditions.map((condition) => ({ concept: condition.code, expression: 'Condition.code' }));
+
+  const encounter = doc.resolve(sr.encounter);
+  const encounters = encounter?.resourceType === 'Encounter' ? [encounter] : doc.ofType('Encounter');
+  for (const found of encounters) {
+    const codes = objects(found.reasonCode);
+    if (codes.length) return codes.map((concept) => ({ concept, expression: 'Encounter.reasonCode' }));
+  }
+
+  const narrative: { concept: unknown; expression: string }[] = [];
+  for (const plan of doc.ofType('CarePlan').filter((p) => !retracted.has(String(p.status)) && isAbout(doc, p, 'subject', patient))) {
+    const texts = [
+      text(plan.description),
+      ...objects(plan.activity).flatMap((activity) => [
+        ...objects(activity.outcomeCodeableConcept).map(describeConcept),
+        isObject(activity.detail) ? text(activity.detail.description) : undefined,
+      ]),
+      ...objects(plan.note).map((note) => text(note.text)),
+    ].filter((t) => t !== undefined);
+    for (const t of texts) narrative.push({ concept: { text: t }, expression: 'CarePlan' });
+  }
+  for (const observation of doc.ofType('Observation').filter((o) => !retracted.has(String(o.status)) && isAbout(doc, o, 'subject', patient))) {
+    if (employmentSituation(observation)) continue;
+    const notes = (isObject(observation.note) ? [observation.note] : objects(observation.note)).map((note) => text(note.text));
+    const texts = [text(observation.valueString), ...notes].filter((t) => t !== undefined);
+    if (texts.length) narrative.push({ concept: { ...(isObject(observation.code) ? observation.code : {}), text: texts.join(' ') }, expression: 'Observation' });
+  }
+  return narrative;
+}
+
+function healthOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['health'] {
+  const concepts = reasonsOf(m, sr, doc, patient);
   if (concepts.length === 0) {
-    return m.error(
+    m.warn(
       'required',
       'ServiceRequest.reasonCode',
-      'ServiceRequest.reasonCode (or reasonReference) is required: the health condition behind the referral.',
+      'No reason for the referral (ServiceRequest reasonCode or reasonReference, Condition, Encounter reasonCode, CarePlan or Observation): the condition is recorded as other.',
     );
+    m.origin('/health/conditions', 'ServiceRequest.reasonCode');
+    return { conditions: ['other'] };
   }
   const conditions: ConditionCategory[] = [];
   for (const { concept, expression } of concepts) {
@@ -1000,7 +823,7 @@ function healthOf(m: Mapper, sr: Json, doc: Document): ReferralInput['health'] |
     const resolved = category ?? 'other';
     if (!conditions.includes(resolved)) conditions.push(resolved);
   }
-  m.origin('/health/conditions', 'ServiceRequest.reasonCode');
+  m.origin('/health/conditions', concepts[0]?.expression.replace(/\[\d+\]$/, '') ?? 'ServiceRequest.reasonCode');
   // Keep the referral model's order of categories.
   conditions.sort((a, b) => conditionCategories.indexOf(a) - conditionCategories.indexOf(b));
 
@@ -1050,36 +873,45 @@ function workOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined
   }
   // An employment status Observation about the patient.
   for (const observation of doc.ofType('Observation')) {
-    if (patient && isObject(observation.subject) && observation.subject.reference !== undefined && doc.resolve(observation.subject) !== patient.resource) {
-      continue;
-    }
-    if (observation.status === 'entered-in-error' || observation.status === 'cancelled') continue;
-    for (const coding of codings(observation.valueCodeableConcept)) {
-      const situation = coding.system === fhirSystems.snomed && typeof coding.code === 'string' ? snomedWorkSituations[coding.code] : undefined;
-      if (situation) {
-        m.origin('/work', 'Observation.valueCodeableConcept');
-        return { situation };
-      }
+    if (!isAbout(doc, observation, 'subject', patient) || retracted.has(String(observation.status))) continue;
+    const situation = employmentSituation(observation);
+    if (situation) {
+      m.origin('/work', 'Observation.valueCodeableConcept');
+      return { situation };
     }
   }
-  return m.error(
+  m.origin('/work', ext('ServiceRequest', url));
+  m.warn(
     'required',
     ext('ServiceRequest', url),
-    `The person's work situation is required: the WorkSituation extension (situation: ${workSituations.join(', ')}) or an Observation valued with a SNOMED CT employment finding.`,
+    `No work situation (WorkSituation extension, or an Observation valued with a SNOMED CT employment finding): recorded as unknown, to be asked at first contact.`,
   );
+  return { situation: 'unknown' };
 }
 
-function needsOf(m: Mapper, sr: Json): ReferralInput['needs'] {
+/** The work situation an employment status Observation records (its SNOMED CT value), if any. */
+function employmentSituation(observation: Json): WorkSituation | undefined {
+  for (const coding of codings(observation.valueCodeableConcept)) {
+    const situation = sameSystem(coding.system, fhirSystems.snomed) && typeof coding.code === 'string' ? snomedWorkSituations[coding.code] : undefined;
+    if (situation) return situation;
+  }
+  return undefined;
+}
+
+function needsOf(m: Mapper, sr: Json, flags: readonly Json[]): ReferralInput['needs'] {
   const url = workwellFhir.referralNeeds;
   const found = extensionsOf(sr, url)[0];
   m.origin('/needs', ext('ServiceRequest', url));
+  const safeguarding = flags.some(isSafeguarding);
+  if (safeguarding) m.warn('informational', 'Flag', 'A safeguarding concern is flagged: the referral goes to review before anyone is contacted.');
+  const concern = safeguarding ? { safeguardingConcern: true } : {};
   if (!found) {
     m.warn(
       'required',
       ext('ServiceRequest', url),
       'No ReferralNeeds extension: recorded as no complex needs and no immediate risk. Send it whenever either applies.',
     );
-    return { complexNeeds: false, immediateRisk: false, support: [] };
+    return { complexNeeds: false, immediateRisk: false, support: [], ...concern };
   }
   const flag = (name: 'complexNeeds' | 'immediateRisk'): boolean => {
     const expression = ext('ServiceRequest', url, name);
@@ -1107,7 +939,7 @@ function needsOf(m: Mapper, sr: Json): ReferralInput['needs'] {
     }
   });
   m.origin('/needs/support', ext('ServiceRequest', url, 'support'));
-  return { complexNeeds, immediateRisk, support };
+  return { complexNeeds, immediateRisk, support, ...concern };
 }
 
 function evaluationContact(m: Mapper, resources: readonly { resource: Json; path: string }[]): boolean {
@@ -1125,10 +957,26 @@ function evaluationContact(m: Mapper, resources: readonly { resource: Json; path
   return false;
 }
 
-function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): ReferralInput['consent'] | undefined {
-  const aboutPatient = (consent: Json) =>
-    !patient || !isObject(consent.patient) || consent.patient.reference === undefined || doc.resolve(consent.patient) === patient.resource;
-  const consents = doc.ofType('Consent').filter(aboutPatient);
+/** A FHIR dateTime as the referral model keeps it: date-only values become the start of that day (UTC), with a warning. */
+function consentTime(m: Mapper, value: unknown, expression: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return value;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    m.warn('informational', expression, `${expression} is a date without a time: recorded as the start of that day (UTC).`);
+    return `${value}T00:00:00Z`;
+  }
+  m.error('value', expression, `${expression} must be a FHIR date or dateTime with a time zone.`);
+  return undefined;
+}
+
+/**
+ * The person's consent, in this order: an active Consent about the patient that permits (of any
+ * category: BaRS sends direct care categories); the WorkWell ReferralConsent extension; else,
+ * where the area does not require explicit consent, consent implied by a direct-care referral
+ * (with a warning); where it does, a refusal that says so.
+ */
+function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined, context: MappingContext): ReferralInput['consent'] | undefined {
+  const consents = doc.ofType('Consent').filter((consent) => isAbout(doc, consent, 'patient', patient));
   if (consents.length) {
     const active = consents.find((consent) => consent.status === 'active');
     if (!active) {
@@ -1138,32 +986,32 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     if (provision?.type === 'deny') {
       return m.error('value', 'Consent.provision.type', 'The Consent denies the referral: only a permitting consent is a referral consent.');
     }
-    const recordedAt = active.dateTime;
     m.origin('/consent/recordedAt', 'Consent.dateTime');
     m.origin('/consent/method', 'Consent.category');
     m.origin('/consent', 'Consent');
-    if (typeof recordedAt !== 'string') {
-      m.error('required', 'Consent.dateTime', 'Consent.dateTime is required: when the person agreed, with a time zone.');
+    let recordedAt = consentTime(m, active.dateTime, 'Consent.dateTime');
+    if (active.dateTime === undefined) {
+      recordedAt = consentTime(m, sr.authoredOn, 'ServiceRequest.authoredOn') ?? context.receivedAt;
+      m.warn('required', 'Consent.dateTime', 'Consent.dateTime is absent: the consent is dated when the referral was written (or received).');
     }
-    const categories = m.list(active, 'category', 'Consent.category');
-    const method = categories
+    const method = m
+      .list(active, 'category', 'Consent.category')
       .flatMap((category) => codings(category))
-      .find((coding) => coding.system === workwellFhir.consentMethodSystem)?.code;
+      .find((coding) => sameSystem(coding.system, workwellFhir.consentMethodSystem))?.code;
+    let consentMethod: ConsentMethod = 'not_stated';
     if (method === undefined) {
-      m.error(
-        'required',
-        'Consent.category',
-        `Consent.category must include how consent was given: a code of ${workwellFhir.consentMethodSystem} (${consentMethods.join(', ')}).`,
-      );
-    } else if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
-      m.error('value', 'Consent.category', `The consent method code must be one of ${consentMethods.join(', ')}.`);
+      m.warn('informational', 'Consent.category', 'The Consent does not say how consent was given: recorded as not stated.');
+    } else if (typeof method !== 'string' || !(statedConsentMethods as readonly string[]).includes(method)) {
+      m.error('value', 'Consent.category', `The consent method code must be one of ${statedConsentMethods.join(', ')}.`);
+    } else {
+      consentMethod = method as ConsentMethod;
     }
     const evaluation = evaluationContact(m, [
       { resource: active, path: 'Consent' },
       { resource: sr, path: 'ServiceRequest' },
     ]);
-    if (typeof recordedAt !== 'string' || typeof method !== 'string') return undefined;
-    return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
+    if (recordedAt === undefined) return m.error('required', 'Consent.dateTime', 'Consent.dateTime is required: when the person agreed.');
+    return { given: true, recordedAt, method: consentMethod, evaluationContact: evaluation };
   }
 
   const url = workwellFhir.referralConsent;
@@ -1174,8 +1022,8 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     m.origin('/consent/method', ext('ServiceRequest', url, 'method'));
     m.origin('/consent/recordedAt', ext('ServiceRequest', url, 'recordedAt'));
     m.origin('/consent', ext('ServiceRequest', url));
-    if (typeof method !== 'string' || !(consentMethods as readonly string[]).includes(method)) {
-      m.error('required', ext('ServiceRequest', url, 'method'), `The ReferralConsent extension needs a method valueCode: ${consentMethods.join(', ')}.`);
+    if (typeof method !== 'string' || !(statedConsentMethods as readonly string[]).includes(method)) {
+      m.error('required', ext('ServiceRequest', url, 'method'), `The ReferralConsent extension needs a method valueCode: ${statedConsentMethods.join(', ')}.`);
     }
     if (typeof recordedAt !== 'string') {
       m.error('required', ext('ServiceRequest', url, 'recordedAt'), 'The ReferralConsent extension needs recordedAt (valueDateTime with a time zone).');
@@ -1185,30 +1033,73 @@ function consentOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefi
     return { given: true, recordedAt, method: method as ConsentMethod, evaluationContact: evaluation };
   }
 
-  return m.error(
+  if (context.explicitConsentRequired ?? true) {
+    return m.error(
+      'required',
+      ['Consent', ext('ServiceRequest', url)],
+      "This area requires the person's explicit consent to the referral: an active Consent resource about the patient (or the ReferralConsent extension).",
+    );
+  }
+  const recordedAt = consentTime(m, sr.authoredOn, 'ServiceRequest.authoredOn') ?? context.receivedAt;
+  if (recordedAt === undefined) {
+    return m.error('required', 'Consent', "The person's consent to the referral is required: an active Consent resource about the patient.");
+  }
+  m.origin('/consent', 'Consent');
+  m.warn(
     'required',
-    ['Consent', ext('ServiceRequest', url)],
-    "The person's consent to the referral is required: an active Consent resource, or the ReferralConsent extension.",
+    'Consent',
+    'No Consent resource: recorded as consent implied by a direct-care referral, dated when the referral was written (or received). Evaluation contact is not assumed.',
   );
+  return { given: true, recordedAt, method: 'implied', evaluationContact: evaluationContact(m, [{ resource: sr, path: 'ServiceRequest' }]) };
 }
 
-function adjustmentsOf(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): string[] {
+const safeguardingPattern = /safeguarding/i;
+const adjustmentPattern = /reasonable adjustment/i;
+
+/** Active Flags about the patient: referenced from ServiceRequest.supportingInfo, or in the Bundle. */
+function flagsAbout(m: Mapper, sr: Json, doc: Document, patient: Located | undefined): Json[] {
   const flags = new Set<Json>();
   m.list(sr, 'supportingInfo', 'ServiceRequest.supportingInfo').forEach((reference) => {
     const found = doc.resolve(reference);
     if (found?.resourceType === 'Flag') flags.add(found);
   });
   for (const flag of doc.ofType('Flag')) {
-    const about = !patient || !isObject(flag.subject) || doc.resolve(flag.subject) === patient.resource;
-    if (about) flags.add(flag);
+    if (isAbout(doc, flag, 'subject', patient)) flags.add(flag);
   }
+  return [...flags].filter((flag) => flag.status === undefined || flag.status === 'active');
+}
+
+/** The category codes and words of a Flag. */
+function flagCategories(flag: Json): { codes: string[]; systems: string[]; words: string[] } {
+  const categories = objects(flag.category);
+  const all = categories.flatMap((category) => codings(category));
+  return {
+    codes: all.map((c) => (typeof c.code === 'string' ? c.code.toUpperCase() : '')),
+    systems: all.map((c) => (typeof c.system === 'string' ? c.system : '')),
+    words: [...categories.map((c) => text(c.text)), ...all.map((c) => text(c.display))].filter((w) => w !== undefined),
+  };
+}
+
+/** BaRS and the NHS Reasonable Adjustment Flag: category RA or NRAF, an RA category code system, or the words. */
+function isReasonableAdjustment(flag: Json): boolean {
+  const { codes, systems, words } = flagCategories(flag);
+  return (
+    codes.includes('NRAF') ||
+    codes.includes('RA') ||
+    systems.some((system) => sameSystem(system, fhirSystems.reasonableAdjustmentFlagCategory) || /RARecord|RA-FlagCategory/i.test(system)) ||
+    words.some((word) => adjustmentPattern.test(word))
+  );
+}
+
+/** BaRS safeguarding flags: category SG, or the word. */
+function isSafeguarding(flag: Json): boolean {
+  const { codes, words } = flagCategories(flag);
+  return codes.includes('SG') || words.some((word) => safeguardingPattern.test(word));
+}
+
+function adjustmentsOf(m: Mapper, flags: readonly Json[]): string[] {
   const adjustments: string[] = [];
-  for (const flag of flags) {
-    if (flag.status !== undefined && flag.status !== 'active') continue;
-    const reasonable = objects(flag.category).some((category) =>
-      codings(category).some((coding) => coding.code === 'NRAF' || coding.system === fhirSystems.reasonableAdjustmentFlagCategory),
-    );
-    if (!reasonable) continue;
+  for (const flag of flags.filter(isReasonableAdjustment)) {
     const description = describeConcept(flag.code);
     if (description && !adjustments.includes(description)) adjustments.push(cap(description, MAX_ADJUSTMENT_LENGTH));
   }
@@ -1216,5 +1107,9 @@ function adjustmentsOf(m: Mapper, sr: Json, doc: Document, patient: Located | un
     m.warn('too-long', 'ServiceRequest.supportingInfo', `Only the first ${MAX_ADJUSTMENTS} reasonable adjustments are kept.`);
   }
   if (adjustments.length) m.origin('/reasonableAdjustments', 'Flag.code');
+  const ignored = flags.filter((flag) => !isReasonableAdjustment(flag) && !isSafeguarding(flag)).length;
+  if (ignored) {
+    m.warn('not-supported', 'Flag', 'Flags other than reasonable adjustments and safeguarding concerns are not kept.');
+  }
   return adjustments.slice(0, MAX_ADJUSTMENTS);
 }

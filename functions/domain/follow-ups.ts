@@ -20,14 +20,14 @@ export interface NextStep {
 
 const WEEK_SECONDS = 7 * 24 * 3600;
 
-export function maxSupportWeeks(area: AreaSettings, situation: WorkSituation): number {
+export function maxSupportWeeks(area: AreaSettings, situation: WorkSituation | 'unknown'): number {
   return situation === 'out_of_work' ? area.support.maxWeeksOutOfWork : area.support.maxWeeksInWork;
 }
 
 /** A new plan: the coach's choices, else the area's defaults; never beyond the area's maximum. */
 export function newPlan(
   area: AreaSettings,
-  situation: WorkSituation,
+  situation: WorkSituation | 'unknown',
   choice: { everyWeeks?: number; supportWeeks?: number },
 ): FollowUpPlan {
   const max = maxSupportWeeks(area, situation);

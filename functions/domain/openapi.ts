@@ -294,12 +294,16 @@ const fhirReferralSchema: Json = {
     `ServiceRequest.status must be active; intent order, original-order or plan; priority ${fhirPriorities.join(', ')}.`,
     `Patient: name, birthDate, address.postalCode, optional NHS number (${fhirSystems.nhsNumber}), telecom and`,
     `generalPractitioner ODS code (${fhirSystems.odsOrganisation}).`,
-    `Referral source: ${ukCoreExtensions.sourceOfServiceRequest} (SNOMED CT; or a code of ${workwellFhir.referralSourceSystem}).`,
-    `Work situation: ${workwellFhir.workSituation} (situation, employer, sickLeaveStart, lastWorkedDate, hasFitNote).`,
-    `Needs: ${workwellFhir.referralNeeds} (complexNeeds, immediateRisk, support).`,
-    `Consent: an active Consent (dateTime, category coded with ${workwellFhir.consentMethodSystem}) or ${workwellFhir.referralConsent};`,
-    `evaluation contact: ${workwellFhir.evaluationContactConsent}. Reasonable adjustments: Flags with category NRAF`,
-    `(${fhirSystems.reasonableAdjustmentFlagCategory}).`,
+    `Referral source: ${ukCoreExtensions.sourceOfServiceRequest} (SNOMED CT; or a code of ${workwellFhir.referralSourceSystem}), else the partner's organisation type.`,
+    "Referrer: the requester's organisation (PractitionerRole), else MessageHeader.sender, else the partner's registered organisation.",
+    'Reason: ServiceRequest reasonCode/reasonReference, else Conditions, else Encounter.reasonCode, else CarePlan/Observation text; none: other.',
+    `Work situation: ${workwellFhir.workSituation} (situation, employer, sickLeaveStart, lastWorkedDate, hasFitNote) or a SNOMED CT employment Observation, else unknown.`,
+    `Needs: ${workwellFhir.referralNeeds} (complexNeeds, immediateRisk, support); a safeguarding Flag (SG) sends the referral to review.`,
+    `Consent: an active Consent of any category (dateTime or date; method coded with ${workwellFhir.consentMethodSystem}, else not stated) or ${workwellFhir.referralConsent};`,
+    "without either, implied for direct care unless the area requires explicit consent.",
+    `Evaluation contact: ${workwellFhir.evaluationContactConsent}. Reasonable adjustments: Flags with category RA or NRAF`,
+    `(${fhirSystems.reasonableAdjustmentFlagCategory}). Contact details: Patient.telecom and Patient.contact with relationship ONESELF.`,
+    'Every default applied is a warning in the answer.',
   ].join(' '),
   properties: { resourceType: { enum: ['ServiceRequest', 'Bundle'] } },
   required: ['resourceType'],
@@ -397,6 +401,44 @@ const trace = {
   'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
   'X-Correlation-Id': { $ref: '#/components/headers/X-Correlation-Id' },
 };
+
+/** The refusals of the FHIR intake routes, each an OperationOutcome with its BaRS error code. */
+const fhirErrors = {
+  '400': fhirOutcome('Not FHIR JSON, not a ServiceRequest or Bundle, a broken reference or structure, or a malformed Idempotency-Key (REC_BAD_REQUEST).', undefined, trace),
+  '401': fhirOutcome('No credential, or one that is not valid (REC_UNAUTHORIZED).', undefined, {
+    'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' },
+    ...trace,
+  }),
+  '403': ref('Forbidden'),
+  '409': fhirOutcome('A request with this Idempotency-Key is still being processed; retry shortly (REC_CONFLICT).', undefined, trace),
+  '413': fhirOutcome(`The request body is larger than ${FHIR_BODY_LIMIT} bytes (REC_BAD_REQUEST).`, undefined, trace),
+  '415': fhirOutcome('The request body is not application/fhir+json or application/json (REC_BAD_REQUEST).', undefined, {
+    'Accept-Post': { $ref: '#/components/headers/Accept-Post' },
+    ...trace,
+  }),
+  '422': fhirOutcome(
+    'A rule is broken (one issue per element, with its FHIRPath), a message that is not a referral, or the Idempotency-Key used with another body (REC_UNPROCESSABLE_ENTITY).',
+    exampleRejection,
+    trace,
+  ),
+  '429': fhirOutcome("Over the partner's request rate (REC_TOO_MANY_REQUESTS).", undefined, { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...trace }),
+  '503': fhirOutcome('The referral was stored but its journey could not be started (REC_SERVICE_UNAVAILABLE); retry.', undefined, {
+    'Retry-After': { $ref: '#/components/headers/Retry-After' },
+    ...trace,
+  }),
+};
+
+/** Any other address under /v1/fhir: a BaRS 404. */
+function fhirNotFound(operationId: string): Operation {
+  return {
+    operationId,
+    summary: 'Any other FHIR address: not found',
+    description: 'Answered 404 with an OperationOutcome (REC_NOT_FOUND), as BaRS answers; see GET /v1/fhir/metadata for what is supported.',
+    tags: ['fhir'],
+    parameters: [{ name: 'proxy+', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest of the address.' }],
+    responses: { '404': fhirOutcome('No FHIR resource or operation here (REC_NOT_FOUND).') },
+  };
+}
 
 // --- Operations -----------------------------------------------------------------------------
 
@@ -651,26 +693,74 @@ const operations: Record<RouteKey, Operation> = {
         Location: { $ref: '#/components/headers/Location' },
         ...trace,
       }),
-      '400': fhirOutcome('Not FHIR JSON, not a ServiceRequest or Bundle, a broken reference or structure, or a malformed Idempotency-Key.', undefined, trace),
-      '401': fhirOutcome('No credential, or one that is not valid.', undefined, {
-        'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' },
-        ...trace,
-      }),
-      '403': ref('Forbidden'),
-      '409': fhirOutcome('A request with this Idempotency-Key is still being processed; retry shortly.', undefined, trace),
-      '413': fhirOutcome(`The request body is larger than ${FHIR_BODY_LIMIT} bytes.`, undefined, trace),
-      '415': fhirOutcome('The request body is not application/fhir+json or application/json.', undefined, {
-        'Accept-Post': { $ref: '#/components/headers/Accept-Post' },
-        ...trace,
-      }),
-      '422': fhirOutcome('A rule is broken (one issue per element, with its FHIRPath), or the Idempotency-Key was used with another body.', exampleRejection, trace),
-      '429': fhirOutcome("Over the partner's request rate.", undefined, { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...trace }),
-      '503': fhirOutcome('The referral was stored but its journey could not be started (referral id in the ReferralReceipt extension); retry.', undefined, {
-        'Retry-After': { $ref: '#/components/headers/Retry-After' },
-        ...trace,
-      }),
+      ...fhirErrors,
     },
   },
+  'POST /v1/fhir/$process-message': {
+    operationId: 'processFhirMessage',
+    summary: 'Send a BaRS referral or cancellation message (FHIR $process-message)',
+    description:
+      'The Booking and Referral Standard receiver. A message Bundle whose MessageHeader focuses a ServiceRequest: reason `new` refers someone ' +
+      '(mapped as POST /v1/fhir/ServiceRequest maps it, from where BaRS puts each thing, every default a warning); reason `update` with ' +
+      'ServiceRequest.status `revoked` or `entered-in-error` and the ServiceRequest id this service answered with cancels that referral ' +
+      '(as POST /v1/referrals/{referralId}/cancel, recording which of the two). Answered with a BaRS response message; errors are OperationOutcomes ' +
+      'whose issue.details carry the BaRS error code (https://fhir.nhs.uk/CodeSystem/http-error-codes: REC_BAD_REQUEST, REC_UNPROCESSABLE_ENTITY, …).',
+    tags: ['fhir'],
+    parameters: [param('IdempotencyKey'), param('XRequestId'), param('XCorrelationId')],
+    requestBody: {
+      required: true,
+      content: {
+        [FHIR_JSON]: { schema: { $ref: '#/components/schemas/FhirReferral' } },
+        'application/json': { schema: { $ref: '#/components/schemas/FhirReferral' } },
+      },
+    },
+    responses: {
+      '200': {
+        description:
+          'A response message Bundle: MessageHeader (event servicerequest-response, response.code ok, response.identifier the request Bundle id), ' +
+          'the ServiceRequest whose id is the referral id (status active, revoked or entered-in-error), and an OperationOutcome of warnings.',
+        headers: { Location: { $ref: '#/components/headers/Location' }, ...trace },
+        content: { [FHIR_JSON]: { schema: { type: 'object', properties: { resourceType: { const: 'Bundle' }, type: { const: 'message' } } } } },
+      },
+      '404': fhirOutcome('A cancellation names no referral of this partner (REC_NOT_FOUND).', undefined, trace),
+      ...fhirErrors,
+      '409': fhirOutcome('An Idempotency-Key still being processed, or a cancellation of a referral that already ended (REC_CONFLICT).', undefined, trace),
+    },
+  },
+  'GET /v1/fhir/ServiceRequest/{referralId}': {
+    operationId: 'readFhirReferral',
+    summary: 'A referral the partner made, as a FHIR ServiceRequest',
+    description:
+      'Its status (active; revoked when turned down or cancelled; entered-in-error when cancelled as made by mistake; completed when the journey ended), ' +
+      `the service's own status in ${workwellFhir.referralStatus}, and dates: nothing personal or clinical. Another partner's referral is 404, as a missing one.`,
+    tags: ['fhir'],
+    parameters: [param('ReferralId'), param('XRequestId'), param('XCorrelationId')],
+    responses: {
+      '200': {
+        description: 'A FHIR R4 ServiceRequest whose id is the referral id.',
+        headers: trace,
+        content: { [FHIR_JSON]: { schema: { type: 'object', properties: { resourceType: { const: 'ServiceRequest' } } } } },
+      },
+      '401': fhirErrors['401'],
+      '403': ref('Forbidden'),
+      '404': fhirOutcome('No referral of this partner has this id (REC_NOT_FOUND).', undefined, trace),
+      '429': fhirErrors['429'],
+    },
+  },
+  'GET /v1/fhir/metadata': {
+    operationId: 'getFhirCapabilityStatement',
+    summary: 'The FHIR CapabilityStatement: what the FHIR API accepts and sends',
+    description: 'Public. The messaging section lists the BaRS MessageDefinitions supported (referral request received, response sent).',
+    tags: ['fhir'],
+    responses: {
+      '200': {
+        description: 'A FHIR R4 CapabilityStatement.',
+        content: { [FHIR_JSON]: { schema: { type: 'object', properties: { resourceType: { const: 'CapabilityStatement' } } } } },
+      },
+    },
+  },
+  'GET /v1/fhir/{proxy+}': fhirNotFound('getUnknownFhirAddress'),
+  'POST /v1/fhir/{proxy+}': fhirNotFound('postUnknownFhirAddress'),
   'GET /v1/openapi.json': {
     operationId: 'getOpenApi',
     summary: 'This document',

@@ -24,6 +24,20 @@ const ukPostcode = z
   .regex(/^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$/, 'must be a full UK postcode');
 const shortText = z.string().trim().min(1).max(200);
 
+/**
+ * The work situation as referred: one of the areas' situations, or `unknown` when the referrer
+ * did not say (NHS systems rarely do); the coach asks at first contact.
+ */
+export const ReferredWorkSituation = z.union([WorkSituation, z.literal('unknown')]);
+export type ReferredWorkSituation = z.infer<typeof ReferredWorkSituation>;
+
+/**
+ * How consent was given: `not_stated` when a consent record says that the person agreed but not
+ * how; `implied` for a direct-care referral from an NHS system with no consent record, accepted
+ * only where the area does not require explicit consent.
+ */
+export const consentMethods = ['verbal', 'written', 'online', 'not_stated', 'implied'] as const;
+
 export const ReferralSchema = z.strictObject({
   source: ReferralSource,
   referrer: z.strictObject({
@@ -50,7 +64,7 @@ export const ReferralSchema = z.strictObject({
     preferredChannel: z.enum(['email', 'phone', 'sms', 'letter']),
   }),
   work: z.strictObject({
-    situation: WorkSituation,
+    situation: ReferredWorkSituation,
     employer: shortText.optional(),
     sickLeaveStart: isoDate.optional(),
     lastWorkedDate: isoDate.optional(),
@@ -64,6 +78,8 @@ export const ReferralSchema = z.strictObject({
   needs: z.strictObject({
     complexNeeds: z.boolean(),
     immediateRisk: z.boolean(),
+    /** A safeguarding concern was flagged: triage sends the referral for review. */
+    safeguardingConcern: z.boolean().optional(),
     support: z
       .array(
         z.enum([
@@ -83,7 +99,7 @@ export const ReferralSchema = z.strictObject({
   consent: z.strictObject({
     given: z.literal(true, 'the person must have agreed to the referral'),
     recordedAt: z.iso.datetime({ offset: true }),
-    method: z.enum(['verbal', 'written', 'online']),
+    method: z.enum(consentMethods),
     evaluationContact: z.boolean(),
   }),
   reasonableAdjustments: z.array(z.string().trim().min(1).max(200)).max(10).default([]),

@@ -9,9 +9,12 @@
  *  2. under_minimum_age /      hard eligibility facts that no review can change
  *     over_maximum_age
  *  3. outside_area             postcode district, or GP practice, must be in the area
- *  4. situation_not_in_scope   the work situation must be one the area serves
+ *  4. situation_not_in_scope   the work situation must be one the area serves (an unknown one,
+ *                              which NHS systems seldom send, is asked at first contact: never
+ *                              refused for that alone)
  *  5. long_term_unemployed     out of work for longer than eligibility.maxWeeksOutOfWork
- *  6. complex_needs            the area's exclusion action (often a route to existing programmes)
+ *  6. complex_needs            the area's exclusion action (often a route to existing programmes);
+ *                              a flagged safeguarding concern always goes to review
  *  7. out_of_work_date_unknown out of work with no last-worked date: a person checks
  *  8. condition_outside_focus  the area focuses on some conditions and none of these is one
  *  9. possible_same_person     eligible, but intake found an open journey that may be the same
@@ -120,7 +123,7 @@ function firstFailingCheck(referral: Referral, area: AreaSettings, today: string
 
   if (!isInArea(participant, area)) return { outcome: 'not_eligible', reason: 'outside_area' };
 
-  if (!eligibility.situations.includes(work.situation)) {
+  if (work.situation !== 'unknown' && !eligibility.situations.includes(work.situation)) {
     return { outcome: 'not_eligible', reason: 'situation_not_in_scope' };
   }
 
@@ -132,6 +135,7 @@ function firstFailingCheck(referral: Referral, area: AreaSettings, today: string
     }
   }
 
+  if (needs.safeguardingConcern) return { outcome: 'needs_review', reason: 'complex_needs' };
   if (needs.complexNeeds) return { outcome: eligibility.exclusions.complexNeeds, reason: 'complex_needs' };
 
   if (outOfWork && work.lastWorkedDate === undefined) {
@@ -147,8 +151,8 @@ function firstFailingCheck(referral: Referral, area: AreaSettings, today: string
 }
 
 /** Urgent when the work situation is one of the area's urgent situations, whatever the outcome. */
-export function priorityFor(situation: WorkSituation, area: AreaSettings): TriagePriority {
-  return area.priority.urgentSituations.includes(situation) ? 'urgent' : 'routine';
+export function priorityFor(situation: WorkSituation | 'unknown', area: AreaSettings): TriagePriority {
+  return situation !== 'unknown' && area.priority.urgentSituations.includes(situation) ? 'urgent' : 'routine';
 }
 
 /**

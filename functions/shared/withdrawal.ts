@@ -48,7 +48,10 @@ async function endJourney(
   }
 }
 
-export async function withdrawReferral(referralId: string, reason: WithdrawalReason): Promise<{ withdrawn: boolean }> {
+/** A referrer's BaRS cancellation of a referral made by mistake (ServiceRequest entered-in-error). */
+export type ReferrerErrorReason = 'referrer_entered_in_error';
+
+export async function withdrawReferral(referralId: string, reason: WithdrawalReason | ReferrerErrorReason): Promise<{ withdrawn: boolean }> {
   const referral = await getReferral(referralId);
   if (!referral) throw new ReferralNotFound();
   // A journey that already ended some other way is not withdrawn after the fact.

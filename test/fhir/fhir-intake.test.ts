@@ -10,6 +10,9 @@ import { containedRequest, gpBundle, personalValues, resourceOf } from './suppor
  * so these tests see exactly what the handler hands on and answers. (fhir-api.test.ts runs the
  * route for real on the local runtime.)
  */
+// The handler reads the area's settings (its partners and consent rule) to map with.
+process.env.AREA_SLUG ??= 'south-yorkshire';
+
 const mocks = vi.hoisted(() => ({
   acceptReferral: vi.fn(),
   rateLimitBefore: vi.fn(),

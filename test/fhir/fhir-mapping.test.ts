@@ -199,7 +199,7 @@ describe('rejections answer an OperationOutcome that names the element and echoe
     expect(issue.expression).toContain(`ServiceRequest.extension('${workwellFhir.referralConsent}')`);
   });
 
-  it('a Consent that is not active, denies, or has no time or method', () => {
+  it('a Consent that is not active or denies; one with no time or method is dated and kept as not stated, with warnings', () => {
     const inactive = gpBundle();
     resourceOf(inactive, 'Consent').status = 'rejected';
     expect(issueAt(rejected(inactive).issues, 'Consent.status').code).toBe('value');
@@ -210,17 +210,27 @@ describe('rejections answer an OperationOutcome that names the element and echoe
 
     const noTime = gpBundle();
     delete resourceOf(noTime, 'Consent').dateTime;
+    delete resourceOf(noTime, 'ServiceRequest').authoredOn;
     expect(issueAt(rejected(noTime).issues, 'Consent.dateTime').code).toBe('required');
+    const received = parseFhirReferral(noTime, { receivedAt: '2026-03-02T09:00:00Z' });
+    expect(received.ok && received.referral.consent.recordedAt).toBe('2026-03-02T09:00:00Z');
+    expect(received.ok && issueAt(received.warnings, 'Consent.dateTime').severity).toBe('warning');
 
     const noMethod = gpBundle();
     resourceOf(noMethod, 'Consent').category = [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }];
-    expect(issueAt(rejected(noMethod).issues, 'Consent.category').code).toBe('required');
+    const kept = accepted(noMethod);
+    expect(kept.referral.consent.method).toBe('not_stated');
+    expect(issueAt(kept.warnings, 'Consent.category').severity).toBe('warning');
 
     const dateOnly = gpBundle();
     resourceOf(dateOnly, 'Consent').dateTime = '2026-03-02';
-    const { issues } = rejected(dateOnly);
-    expect(issueAt(issues, 'Consent.dateTime')).toMatchObject({ code: 'value' });
-    expect(issueAt(issues, 'Consent.dateTime').diagnostics).toMatch(/consent\.recordedAt/);
+    const dated = accepted(dateOnly);
+    expect(dated.referral.consent.recordedAt).toBe('2026-03-02T00:00:00Z');
+    expect(issueAt(dated.warnings, 'Consent.dateTime').severity).toBe('warning');
+
+    const badTime = gpBundle();
+    resourceOf(badTime, 'Consent').dateTime = 'yesterday';
+    expect(issueAt(rejected(badTime).issues, 'Consent.dateTime').code).toBe('value');
   });
 
   it('an incomplete ReferralConsent extension', () => {
@@ -231,10 +241,12 @@ describe('rejections answer an OperationOutcome that names the element and echoe
     expect(issueAt(rejected(sr).issues, url).code).toBe('required');
   });
 
-  it('no work situation, or one outside the list', () => {
+  it('no work situation is unknown, with a warning; one outside the list is refused', () => {
     const sr = containedRequest();
     dropExtension(sr, workwellFhir.workSituation);
-    expect(issueAt(rejected(sr).issues, `ServiceRequest.extension('${workwellFhir.workSituation}')`).code).toBe('required');
+    const unknown = accepted(sr);
+    expect(unknown.referral.work).toEqual({ situation: 'unknown' });
+    expect(issueAt(unknown.warnings, `ServiceRequest.extension('${workwellFhir.workSituation}')`).code).toBe('required');
 
     const other = containedRequest();
     (extensionOf(other, workwellFhir.workSituation)!.extension as Json[])[0]!.valueCode = 'somewhere_else';
@@ -242,10 +254,13 @@ describe('rejections answer an OperationOutcome that names the element and echoe
     expect(issueAt(rejected(other).issues, path).code).toBe('value');
   });
 
-  it('no reason for the referral', () => {
+  it('no reason for the referral anywhere: condition other, with a warning', () => {
     const sr = containedRequest();
     delete sr.reasonCode;
-    expect(issueAt(rejected(sr).issues, 'ServiceRequest.reasonCode').code).toBe('required');
+    delete sr.reasonReference;
+    const result = accepted(sr);
+    expect(result.referral.health.conditions).toEqual(['other']);
+    expect(issueAt(result.warnings, 'ServiceRequest.reasonCode').code).toBe('required');
   });
 
   it('no requester, or a requester without a name', () => {
@@ -255,7 +270,7 @@ describe('rejections answer an OperationOutcome that names the element and echoe
 
     const unnamed = containedRequest();
     delete resourceOf(unnamed, 'Organization').name;
-    expect(issueAt(rejected(unnamed).issues, 'Organization.name').code).toBe('required');
+    expect(issueAt(rejected(unnamed).issues, 'ServiceRequest.requester').code).toBe('required');
 
     const patient = containedRequest();
     patient.requester = { reference: '#patient' };
@@ -320,8 +335,14 @@ describe('rejections answer an OperationOutcome that names the element and echoe
       if (expression) expect(issues[0]!.expression).toContain(expression);
     }
     const badFocus = gpBundle();
-    resourceOf(badFocus, 'MessageHeader').focus = [{ reference: 'urn:uuid:5b0a8f3e-6f7d-4f61-a0f4-2d8c7e9b1a03' }];
+    resourceOf(badFocus, 'MessageHeader').focus = [{ reference: 'urn:uuid:00000000-0000-4000-8000-000000000000' }];
     expect(issueAt(rejected(badFocus).issues, 'MessageHeader.focus').code).toBe('structure');
+    // A message about something else (here the Patient) is a message this route does not take: 422.
+    const otherFocus = gpBundle();
+    resourceOf(otherFocus, 'MessageHeader').focus = [{ reference: 'urn:uuid:5b0a8f3e-6f7d-4f61-a0f4-2d8c7e9b1a03' }];
+    const other = rejected(otherFocus);
+    expect(other.httpStatus).toBe(422);
+    expect(issueAt(other.issues, 'MessageHeader.focus').code).toBe('not-supported');
   });
 
   it('Bundles of other types, other message events and updates are not supported', () => {

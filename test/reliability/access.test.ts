@@ -82,6 +82,10 @@ async function attempt(route: ApiRoute, who: string, credential: Headers, expect
   if (res.headers.get('content-type')?.includes('application/problem+json')) {
     const extra = Object.keys(JSON.parse(text) as object).filter((k) => !['type', 'title', 'status', 'detail'].includes(k));
     disclosed.push(...extra.map((k) => `field ${k}`));
+  } else if (res.headers.get('content-type')?.includes('application/fhir+json')) {
+    // FHIR routes refuse with an OperationOutcome: its issues and nothing else.
+    const extra = Object.keys(JSON.parse(text) as object).filter((k) => !['resourceType', 'meta', 'issue'].includes(k));
+    disclosed.push(...extra.map((k) => `field ${k}`));
   } else if (res.status >= 400) disclosed.push(`content-type ${res.headers.get('content-type')}`);
   return { route: `${route.method} ${route.path}`, who, expected, status: res.status, disclosed };
 }

@@ -35,8 +35,16 @@ export function validRequest(route: ApiRoute, r: RouteResources): RouteRequest {
     case 'POST /v1/referrals':
       return { path, body: referralForNewPerson() };
     case 'POST /v1/fhir/ServiceRequest':
+    case 'POST /v1/fhir/$process-message':
       return { path, body: gpBundle(), headers: { 'content-type': 'application/fhir+json' } };
+    // Any other FHIR address is answered 404 (an OperationOutcome), whoever asks.
+    case 'GET /v1/fhir/{proxy+}':
+      return { path: path.replace('{proxy+}', 'Patient') };
+    case 'POST /v1/fhir/{proxy+}':
+      return { path: path.replace('{proxy+}', 'Appointment'), body: {}, headers: { 'content-type': 'application/fhir+json' } };
+    case 'GET /v1/fhir/metadata':
     case 'GET /v1/referrals/{referralId}':
+    case 'GET /v1/fhir/ServiceRequest/{referralId}':
     case 'POST /v1/referrals/{referralId}/cancel':
     case 'GET /v1/openapi.json':
     case 'GET /v1/tasks':

@@ -235,7 +235,7 @@ function referralSummary(referral: StoredReferral, area: AreaSettings): SafeHtml
     { key: 'Contact by', value: humanise(participant.preferredChannel) },
     ...(participant.email ? [{ key: 'Email', value: participant.email }] : []),
     ...(participant.phone ? [{ key: 'Phone', value: participant.phone }] : []),
-    { key: 'Situation', value: situationText[work.situation] },
+    { key: 'Situation', value: work.situation === 'unknown' ? 'Not known: ask at first contact' : situationText[work.situation] },
     { key: 'Health conditions', value: html`${health.conditions.map((c, i) => html`${i ? html`<br>` : ''}${conditionText[c]}`)}` },
     ...(health.details ? [{ key: 'About their health', value: health.details }] : []),
     ...(needs.support.length ? [{ key: 'Support asked for', value: needs.support.map(humanise).join(', ') }] : []),
