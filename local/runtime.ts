@@ -14,6 +14,7 @@ import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
 import { type Clock, installClockAsDate } from './clock.ts';
+import { workingCalendar } from '../functions/domain/working-time.ts';
 import { createCoachIssuer, type DemoStaff, type SignOptions, type StaffClaims } from './coach-issuer.ts';
 import { createTables } from './dynamodb/bootstrap.ts';
 import { launchDynamoDbLocal } from './dynamodb/server.ts';
@@ -293,7 +294,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       retryScale: opts.retryScale ?? 1,
       log: (line) => log(`${new Date(opts.clock.now()).toISOString()} journey ${line}`),
     });
-    scheduler = new LocalScheduler({ areaSlug: area.slug, timeZone: area.timeZone, clock: opts.clock, functions, auto: opts.schedule ?? true, log });
+    scheduler = new LocalScheduler({ areaSlug: area.slug, calendar: workingCalendar(area), clock: opts.clock, functions, auto: opts.schedule ?? true, log });
     scheduler.start();
     const resumed = engine.resume();
     if (resumed) log(`resumed ${resumed} journey(s) from ${opts.dataDir}`);
