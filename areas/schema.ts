@@ -149,7 +149,8 @@ export const WorkingHoursSchema = z
     /** ISO weekdays, 1 = Monday … 7 = Sunday. */
     days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
     start: clockTime.default('09:00'),
-    end: clockTime.default('17:00'),
+    /** Exclusive; 24:00 for hours running to midnight. */
+    end: z.union([clockTime, z.literal('24:00')]).default('17:00'),
     bankHolidays: z.enum(['england-and-wales']).default('england-and-wales'),
   })
   .refine((h) => h.start < h.end, { message: 'working hours must start before they end', path: ['end'] });
