@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkingHoursSchema } from '../../areas/schema.ts';
+import { workingTaskTimings } from '../../functions/domain/deadlines.ts';
 import {
   bankHolidayList,
   bankHolidaysKnownUntil,
@@ -147,5 +148,20 @@ describe('working time on a fixed clock', () => {
   it('refuses working hours that end before they start', () => {
     expect(WorkingHoursSchema.safeParse({ start: '17:00', end: '09:00' }).success).toBe(false);
     expect(WorkingHoursSchema.safeParse({ start: '9am' }).success).toBe(false);
+  });
+});
+
+describe('task timings from the moment a task opens', () => {
+  const timings = { openSeconds: 40 * 3600, remindSeconds: 8 * 3600 };
+
+  it('leave a deadline within working hours alone', () => {
+    // Monday 10:00 + 48 h: Wednesday 10:00.
+    expect(workingTaskTimings(new Date('2026-01-12T10:00:00Z'), timings, calendar)).toEqual({ ...timings, dueAt: '2026-01-14T10:00:00.000Z' });
+  });
+
+  it('move a Sunday evening deadline to Monday 09:00, the reminder keeping its lead', () => {
+    // Friday 19:00 + 48 h: Sunday 19:00, so Monday 09:00, 14 hours later; the reminder at 01:00.
+    const moved = workingTaskTimings(new Date('2026-01-16T19:00:00Z'), timings, calendar);
+    expect(moved).toEqual({ openSeconds: (40 + 14) * 3600, remindSeconds: 8 * 3600, dueAt: '2026-01-19T09:00:00.000Z' });
   });
 });
