@@ -71,6 +71,8 @@ try {
   log('                  send one as Authorization: Bearer <token>');
   log(`  Staff:          ${runtime.staff.length} coach and team lead token(s) (12 h of real time) under "staff" in ${runtime.credentialsFile}`);
   log('                  for GET /v1/tasks and the other coach routes');
+  // Operator commands then see this runtime's data and its clock (README: the runbook).
+  log(`  Operators:      npm run journeys -- show <referral id> --area ${area} --endpoint ${runtime.dynamoDbEndpoint}${dataDir ? ` --data-dir ${dataDir}` : ''}`);
   const shutdown = async () => {
     await runtime.stop();
     process.exit(0);
