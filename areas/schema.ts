@@ -155,6 +155,19 @@ export const IntakeSchema = z.strictObject({
 });
 export type IntakeSettings = z.infer<typeof IntakeSchema>;
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM');
+
+export const WorkingHoursSchema = z
+  .strictObject({
+    /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+    days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+    start: clockTime.default('09:00'),
+    /** Exclusive; 24:00 for hours running to midnight. */
+    end: z.union([clockTime, z.literal('24:00')]).default('17:00'),
+    bankHolidays: z.enum(['england-and-wales']).default('england-and-wales'),
+  })
+  .refine((h) => h.start < h.end, { message: 'working hours must start before they end', path: ['end'] });
+
 export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
@@ -167,6 +180,12 @@ export const AreaSettingsSchema = z.strictObject({
     account: z.string().regex(/^\d{12}$/).optional(),
   }),
   timeZone: z.string().default('Europe/London'),
+  /**
+   * When staff work, in the area's time zone: task deadlines that fall outside these hours move
+   * to the next working morning, and no digest goes out on a day off. Bank holidays come from
+   * the division's list in areas/bank-holidays/ (as GOV.UK publishes it).
+   */
+  workingHours: WorkingHoursSchema.prefault({}),
   eligibility: z.strictObject({
     minAge: z.number().int().min(16),
     maxAge: z.number().int().max(120).optional(),

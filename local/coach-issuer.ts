@@ -11,7 +11,7 @@ import { writeFileAtomically } from './files.ts';
  */
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const LOCAL_COACH_AUDIENCE = 'workwell-coach-api';
-/** How long demo staff tokens last (on the runtime's clock). */
+/** How long demo staff tokens last (in real time; on the runtime's clock at speed 1). */
 export const STAFF_TOKEN_SECONDS = 12 * 3600;
 
 export interface DemoStaff {
@@ -54,7 +54,13 @@ function loadKey(dataDir: string | undefined): KeyObject {
   return createPrivateKey(readFileSync(file, 'utf8'));
 }
 
-export function createCoachIssuer(opts: { gatewayUrl: string; dataDir?: string; audience?: string }): CoachIssuer {
+export function createCoachIssuer(opts: {
+  gatewayUrl: string;
+  dataDir?: string;
+  audience?: string;
+  /** The clock's speed: default lifetimes are multiplied by it, so they last as long in real time. */
+  lifetimeScale?: number;
+}): CoachIssuer {
   const privateKey = loadKey(opts.dataDir);
   const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>;
   // RFC 7638 thumbprint as the key id.
@@ -78,7 +84,7 @@ export function createCoachIssuer(opts: { gatewayUrl: string; dataDir?: string; 
         aud: options.audience ?? audience,
         token_use: 'id',
         iat: now,
-        exp: now + (options.expiresInSeconds ?? STAFF_TOKEN_SECONDS),
+        exp: now + (options.expiresInSeconds ?? STAFF_TOKEN_SECONDS * (opts.lifetimeScale ?? 1)),
         ...(staffId ? { sub: staffId, [STAFF_ID_CLAIM]: staffId } : {}),
         ...rest,
       };

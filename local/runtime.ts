@@ -13,7 +13,9 @@ import { issueCredential, registerPartner, type PartnerInput } from '../function
 import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
-import { type Clock, installClockAsDate } from './clock.ts';
+import { type Clock, installClockAsDate, ScaledClock } from './clock.ts';
+import { PEOPLE_TIME_ENV } from '../functions/web/people-time.ts';
+import { workingCalendar } from '../functions/domain/working-time.ts';
 import { createCoachIssuer, type DemoStaff, type SignOptions, type StaffClaims } from './coach-issuer.ts';
 import { createTables } from './dynamodb/bootstrap.ts';
 import { launchDynamoDbLocal } from './dynamodb/server.ts';
@@ -235,7 +237,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const tableNames = Object.fromEntries(tables.map((t) => [t.id, tableName(area.slug, t)]));
     // Coaches' tokens: the local stand-in for the area's Cognito user pool, its JWKS on the gateway.
-    const coachIssuer = createCoachIssuer({ gatewayUrl, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+    // A sped-up clock would end people's sessions, forms and staff tokens in real seconds:
+    // sessions and forms then run on real time, and staff tokens last as long in real time.
+    const speed = opts.clock instanceof ScaledClock ? opts.clock.speed : 1;
+    const coachIssuer = createCoachIssuer({ gatewayUrl, lifetimeScale: Math.max(1, speed), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
     const inputs = {
       areaSlug: area.slug,
       tableNames,
@@ -269,6 +274,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
     env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
     env.POWERTOOLS_TRACE_ENABLED = 'false';
+    env[PEOPLE_TIME_ENV] = speed === 1 ? 'clock' : 'real';
     Object.assign(process.env, env);
 
     const client = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -301,7 +307,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       retryScale: opts.retryScale ?? 1,
       log: (line) => log(`${new Date(opts.clock.now()).toISOString()} journey ${line}`),
     });
-    scheduler = new LocalScheduler({ areaSlug: area.slug, timeZone: area.timeZone, clock: opts.clock, functions, auto: opts.schedule ?? true, log });
+    scheduler = new LocalScheduler({ areaSlug: area.slug, calendar: workingCalendar(area), clock: opts.clock, functions, auto: opts.schedule ?? true, log });
     scheduler.start();
     const resumed = engine.resume();
     if (resumed) log(`resumed ${resumed} journey(s) from ${opts.dataDir}`);

@@ -1,5 +1,6 @@
 import { lambdaName } from '../functions/catalogue.ts';
 import { isWorkingMorning, localMoment } from '../functions/domain/digest.ts';
+import type { WorkingCalendar } from '../functions/domain/working-time.ts';
 import type { Clock } from './clock.ts';
 import type { LocalFunctions } from './functions.ts';
 
@@ -14,7 +15,8 @@ import type { LocalFunctions } from './functions.ts';
  */
 export interface LocalSchedulerOptions {
   readonly areaSlug: string;
-  readonly timeZone: string;
+  /** The area's working days (its week less bank holidays): the digest goes out on these. */
+  readonly calendar: WorkingCalendar;
   readonly clock: Clock;
   readonly functions: LocalFunctions;
   /** Real milliseconds between looks at the clock (default 200). */
@@ -79,8 +81,8 @@ export class LocalScheduler {
     const log = (name: string) => (error: unknown) =>
       this.opts.log?.(`scheduler ${name} failed: ${error instanceof Error ? error.name : 'Error'}`);
     const date = new Date(now);
-    const { date: localDate } = localMoment(date, this.opts.timeZone);
-    if (this.lastDigestDate !== localDate && isWorkingMorning(date, this.opts.timeZone)) {
+    const { date: localDate } = localMoment(date, this.opts.calendar.timeZone);
+    if (this.lastDigestDate !== localDate && isWorkingMorning(date, this.opts.calendar)) {
       this.lastDigestDate = localDate;
       // The digest's ids make a repeat the same day a no-op, so a restart may safely run it again.
       void this.runDigest()

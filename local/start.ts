@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { areaSlugs } from '../areas/index.ts';
 import { ScaledClock } from './clock.ts';
 import { JavaMissingError } from './dynamodb/server.ts';
-import { writeFileAtomically } from './files.ts';
+import { readSavedClock, realNow, saveClock } from './clock-file.ts';
 import { startRuntime } from './runtime.ts';
 
 /**
@@ -43,15 +43,15 @@ const dataDir = values['in-memory'] ? undefined : (values['data-dir'] ?? join('.
 // A sped-up clock runs ahead of real time; carry it over a restart so deadlines stay put.
 const clockFile = dataDir ? join(dataDir, 'clock.json') : undefined;
 let start = Date.now();
-if (clockFile && existsSync(clockFile)) {
-  const saved = Number(JSON.parse(readFileSync(clockFile, 'utf8')).now);
-  if (saved > start) start = saved;
-}
+const saved = clockFile ? readSavedClock(clockFile) : undefined;
+if (saved && saved.now > start) start = saved.now;
 const clock = new ScaledClock(start, speed);
 if (clockFile && dataDir) {
   mkdirSync(dataDir, { recursive: true });
-  // Atomically: a SIGKILL mid-write must not leave a clock the next start cannot read.
-  const save = () => writeFileAtomically(clockFile, JSON.stringify({ now: clock.now() }));
+  // Atomically: a SIGKILL mid-write must not leave a clock the next start cannot read. The
+  // speed and real time let operator commands tell the runtime's time between saves.
+  // Real time from performance: Date follows the runtime's clock once it runs.
+  const save = () => saveClock(clockFile, clock, speed, realNow());
   save();
   setInterval(save, 1000).unref();
 }
@@ -70,8 +70,10 @@ try {
   // The path only: the tokens stay in the file (owner-readable), never in the terminal.
   log(`  Partners:       ${runtime.partners.length} demo partner credential(s) in ${runtime.credentialsFile}`);
   log('                  send one as Authorization: Bearer <token>');
-  log(`  Staff:          ${runtime.staff.length} coach and team lead token(s) (12 h on the local clock) under "staff" in ${runtime.credentialsFile}`);
+  log(`  Staff:          ${runtime.staff.length} coach and team lead token(s) (12 h of real time) under "staff" in ${runtime.credentialsFile}`);
   log('                  for GET /v1/tasks and the other coach routes');
+  // Operator commands then see this runtime's data and its clock (README: the runbook).
+  log(`  Operators:      npm run journeys -- show <referral id> --area ${area} --endpoint ${runtime.dynamoDbEndpoint}${dataDir ? ` --data-dir ${dataDir}` : ''}`);
   const shutdown = async () => {
     await runtime.stop();
     process.exit(0);

@@ -8,20 +8,21 @@
  *   update --coach <id> [--max-caseload <n>] [--available true|false] [--team-lead <id>]
  *          [--name <name>] [--email <work email>] [--specialisms a,b] [--localities S1,S2]
  *          a change; on leave (--available false) means no new assignments
- *   list   every coach with caseload and capacity
+ *   list   every coach with caseload and capacity (a table, or JSON with --json)
  *   seed   writes the area file's coaches that the table does not have yet (after a first
  *          deploy; coaches already there keep their settings and caseload)
  *
  * The area file's coaches are the starting data; changes made here are kept.
  */
 import { listCoaches, putCoach, seedCoaches, updateCoach } from '../functions/shared/coach-store.ts';
-import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { print, table } from './table.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
 
 const commands = ['add', 'update', 'list', 'seed'] as const;
 
 function usage(): string {
   return [
-    'usage: npm run coaches -- <command> --area <slug> [--endpoint <url>] [--sfn-endpoint <url>] [--table <name>] [options]',
+    'usage: npm run coaches -- <command> --area <slug> [--endpoint <url>] [--sfn-endpoint <url>] [--data-dir <dir>] [--table <name>] [--json] [options]',
     '  add    --id <id> --name <name> --email <email> --team-lead <id> --max-caseload <n> [--specialisms a,b] [--localities S1,S2]',
     '  update --coach <id> [--max-caseload <n>] [--available true|false] [--team-lead <id>] [--name] [--email] [--specialisms] [--localities]',
     '  list',
@@ -37,6 +38,14 @@ const whole = (value: string | undefined, flag: string) => {
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } finally {
+    releaseRuntimeClock();
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv, commands, usage(), {
     id: { type: 'string' },
     coach: { type: 'string' },
@@ -49,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     localities: { type: 'string' },
   });
   if (!parsed) return 0;
-  const { command, values } = parsed;
+  const { command, values, json } = parsed;
   const area = connectToArea(parsed.connection, usage());
   const leads = new Set(area.teamLeads.map((t) => t.id));
   const teamLead = values['team-lead'];
@@ -105,7 +114,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     default: {
       const coaches = await listCoaches({ consistent: true });
-      console.log(JSON.stringify({ area: area.slug, coaches }, null, 2));
+      print(json, { area: area.slug, coaches }, () =>
+        table(coaches, [
+          { header: 'coach', value: (c) => c.coachId },
+          { header: 'name', value: (c) => c.name },
+          { header: 'team lead', value: (c) => c.teamLeadId },
+          { header: 'caseload', value: (c) => `${c.caseload}/${c.maxCaseload}`, align: 'right' },
+          { header: 'available', value: (c) => (c.available ? 'yes' : 'on leave') },
+          { header: 'specialisms', value: (c) => c.specialisms.join(',') },
+          { header: 'localities', value: (c) => c.localities.join(',') },
+          { header: 'email', value: (c) => c.email },
+        ]),
+      );
       return 0;
     }
   }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -8,6 +8,8 @@ import { resetClients, sfn } from '../functions/shared/aws-clients.ts';
 import { forgetKeyRing, PERSON_INDEX_SECRET_ENV } from '../functions/shared/person-index-key.ts';
 import { journeysTable, tableName } from '../functions/shared/tables.ts';
 import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
+import { installClockAsDate } from '../local/clock.ts';
+import { clockFromFile, realNow } from '../local/clock-file.ts';
 
 /**
  * What every operator command shares: which area's data it works on (a deployed stack through
@@ -27,6 +29,33 @@ export interface AreaConnection {
   /** The local runtime's Secrets Manager (printed by `npm start`), for the person index's keys. */
   readonly secretsEndpoint?: string;
   readonly table?: string;
+  /** The local runtime's data dir (`npm start`'s `.local/<area>`): its clock is the time here. */
+  readonly dataDir?: string;
+}
+
+let restoreClock: (() => void) | undefined;
+
+/**
+ * Against the local runtime's data, times are the runtime's (its clock may run fast, or have
+ * run ahead of the wall clock): Date reads its clock file from here on, as handlers read the
+ * runtime's clock, so the stores record and compare times as the runtime's own handlers would.
+ */
+function useRuntimeClock(dataDir: string): void {
+  const file = join(dataDir, 'clock.json');
+  const clock = clockFromFile(file, realNow());
+  if (!clock) throw new UsageError(`No local clock at ${file}: is --data-dir the folder \`npm start\` printed under Data?`);
+  releaseRuntimeClock();
+  const previous = globalThis.Date;
+  installClockAsDate(clock);
+  restoreClock = () => {
+    globalThis.Date = previous;
+  };
+}
+
+/** Date as it was before the command (commands run in-process in tests). */
+export function releaseRuntimeClock(): void {
+  restoreClock?.();
+  restoreClock = undefined;
 }
 
 /** Points the shared stores at the area's table, as a handler's environment would. */
@@ -55,6 +84,7 @@ export function connectToArea(options: AreaConnection, usage: string): AreaSetti
     // The local runtime names the secret after the area; in AWS it is found by the stack's output.
     process.env[PERSON_INDEX_SECRET_ENV] ??= `workwell-${area.slug}-person-index-key`;
   }
+  if (options.dataDir) useRuntimeClock(options.dataDir);
   resetClients();
   forgetKeyRing();
   return area;
@@ -86,6 +116,8 @@ const connectionOptions = {
   'secrets-endpoint': { type: 'string' },
   'person-index-secret': { type: 'string' },
   table: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -98,6 +130,7 @@ export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>
   commands: readonly C[],
   usage: string,
   options: O,
+  maxArguments = 0,
 ) {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -107,7 +140,9 @@ export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>
   // The connection options' types, which the generic spread above leaves unresolved here.
   const common = values as {
     readonly help?: boolean;
+    readonly json?: boolean;
     readonly 'sfn-endpoint'?: string;
+    readonly 'data-dir'?: string;
     readonly 'secrets-endpoint'?: string;
     readonly 'person-index-secret'?: string;
   } & AreaConnection;
@@ -115,14 +150,25 @@ export function parseCommand<C extends string, O extends ParseArgsOptionsConfig>
     console.log(usage);
     return undefined;
   }
-  const command = positionals[0];
-  if (!command || !(commands as readonly string[]).includes(command) || positionals.length > 1) {
+  const [command, ...rest] = positionals;
+  if (!command || !(commands as readonly string[]).includes(command) || rest.length > maxArguments) {
     throw new UsageError(`Unknown or missing command.\n${usage}`);
   }
   // In AWS the person index secret is named by its ARN (a stack output); locally by the area.
   if (common['person-index-secret']) process.env[PERSON_INDEX_SECRET_ENV] = common['person-index-secret'];
-  const connection = { ...common, sfnEndpoint: common['sfn-endpoint'], secretsEndpoint: common['secrets-endpoint'] };
-  return { command: command as C, values, connection: connection as AreaConnection };
+  return {
+    command: command as C,
+    /** What follows the command (at most `maxArguments`), e.g. the referral of `journeys show`. */
+    args: rest,
+    values,
+    json: common.json === true,
+    connection: {
+      ...common,
+      sfnEndpoint: common['sfn-endpoint'],
+      secretsEndpoint: common['secrets-endpoint'],
+      dataDir: common['data-dir'],
+    } as AreaConnection,
+  };
 }
 
 /** A message for the operator: usage and validation problems plainly, anything else by name. */

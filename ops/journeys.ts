@@ -6,42 +6,98 @@
  *   needs-attention                       journeys in needs_attention, oldest first: referral id,
  *                                         since when, the journey stage, the last step recorded
  *                                         and the error name (codes only, no personal data)
+ *   show <referral id>                    one journey: status and stage, open tasks, onward
+ *                                         referrals and timeline (ids, codes and times only)
  *   redrive --referral <id>               once the cause is fixed: a new execution of the journey
  *                                         that repeats no finished work (refused, saying why, when
  *                                         it could not be done safely)
  *   close --referral <id> --reason <code> ends the journey for good (tasks cancelled, waitlist
  *                                         place and caseload released, retention applied)
+ *
+ * Output is a readable table; `--json` prints JSON instead. With `--data-dir` (the local
+ * runtime's data), times are the runtime's clock's.
  */
 import { operatorCloseReasons } from '../functions/domain/journey-repair.ts';
 import { listNeedsAttention, redriveJourney } from '../functions/shared/journey-repair.ts';
 import { closeByOperator } from '../functions/shared/withdrawal.ts';
-import { connectToArea, connectToJourneys, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { listOnwardReferrals } from '../functions/shared/onward-referral-store.ts';
+import { getReferral, listTasks, listTimeline } from '../functions/shared/referral-store.ts';
+import {
+  connectToArea,
+  connectToJourneys,
+  parseCommand,
+  describeFailure as describeOpsFailure,
+  releaseRuntimeClock,
+  runIfMain,
+  UsageError,
+} from './context.ts';
+import { journeyText, journeyView } from './journey-view.ts';
+import { print, shortTime, table } from './table.ts';
 
-const commands = ['needs-attention', 'redrive', 'close'] as const;
+const commands = ['needs-attention', 'show', 'redrive', 'close'] as const;
 
 function usage(): string {
   return [
-    'usage: npm run journeys -- <command> --area <slug> [--endpoint <url>] [--sfn-endpoint <url>] [--state-machine-arn <arn>] [--table <name>]',
+    'usage: npm run journeys -- <command> --area <slug> [--endpoint <url>] [--sfn-endpoint <url>] [--data-dir <dir>] [--state-machine-arn <arn>] [--table <name>] [--json]',
     '  needs-attention',
+    '  show    <referral id>',
     '  redrive --referral <id>',
     `  close   --referral <id> --reason <${operatorCloseReasons.join('|')}>`,
   ].join('\n');
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseCommand(argv, commands, usage(), {
-    'state-machine-arn': { type: 'string' },
-    referral: { type: 'string' },
-    reason: { type: 'string' },
-  });
+  try {
+    return await run(argv);
+  } finally {
+    releaseRuntimeClock();
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommand(
+    argv,
+    commands,
+    usage(),
+    {
+      'state-machine-arn': { type: 'string' },
+      referral: { type: 'string' },
+      reason: { type: 'string' },
+    },
+    1,
+  );
   if (!parsed) return 0;
-  const { command, values } = parsed;
+  const { command, values, json } = parsed;
+  if (parsed.args.length && command !== 'show') throw new UsageError(`Unknown or missing command.\n${usage()}`);
   const area = connectToArea(parsed.connection, usage());
 
   if (command === 'needs-attention') {
     const journeys = await listNeedsAttention();
-    console.log(JSON.stringify({ area: area.slug, journeys }, null, 2));
+    print(json, { area: area.slug, journeys }, () =>
+      table(journeys, [
+        { header: 'referral', value: (j) => j.referralId },
+        { header: 'since', value: (j) => shortTime(j.since) },
+        { header: 'stage', value: (j) => j.stage },
+        { header: 'last step', value: (j) => j.lastStep },
+        { header: 'error', value: (j) => j.error },
+        { header: 'redrives', value: (j) => j.redrives, align: 'right' },
+      ]),
+    );
     console.error(`${journeys.length} journey(s) in needs_attention in ${area.slug}.`);
+    return 0;
+  }
+
+  if (command === 'show') {
+    const referralId = parsed.args[0] ?? values.referral;
+    if (!referralId) throw new UsageError(`show needs a referral id.\n${usage()}`);
+    const referral = await getReferral(referralId);
+    if (!referral) {
+      console.error(`No referral ${referralId} in ${area.slug}.`);
+      return 1;
+    }
+    const [tasks, onward, timeline] = await Promise.all([listTasks(referralId), listOnwardReferrals(referralId), listTimeline(referralId)]);
+    const view = journeyView(referral, tasks, onward, timeline);
+    print(json, { area: area.slug, ...view }, () => journeyText(view, new Date()));
     return 0;
   }
 

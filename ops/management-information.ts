@@ -7,6 +7,8 @@
  *
  *   --out <folder>              default mi/<slug>-<from>-<to>/
  *   --format csv|json|all       csv: the CSV files and the chart; json: management-information.json; default all
+ *   --json                      print the management information as JSON instead of the summary
+ *   --data-dir <dir>            the local runtime's data (`.local/<slug>`): "now" is its clock's
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,7 +19,8 @@ import {
   type ManagementInformation,
 } from '../functions/domain/management-information.ts';
 import { readJourneysReceived } from '../functions/shared/mi-reader.ts';
-import { connectToArea, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { connectToArea, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
+import { print } from './table.ts';
 import { csvFiles, miChart } from './mi-render.ts';
 
 const formats = ['csv', 'json', 'all'] as const;
@@ -26,7 +29,7 @@ type Format = (typeof formats)[number];
 function usage(): string {
   return [
     'usage: npm run mi -- --area <slug> --from YYYY-MM-DD --to YYYY-MM-DD [--endpoint <url>] [--table <name>]',
-    '                     [--out <folder>] [--format csv|json|all]',
+    '                     [--data-dir <dir>] [--out <folder>] [--format csv|json|all] [--json]',
     '  referrals received from --from to --to (inclusive, area time zone); default --out mi/<slug>-<from>-<to>/',
   ].join('\n');
 }
@@ -66,6 +69,14 @@ export function summary(mi: ManagementInformation, out: string): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } finally {
+    releaseRuntimeClock();
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -74,6 +85,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       to: { type: 'string' },
       endpoint: { type: 'string' },
       table: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
       out: { type: 'string' },
       format: { type: 'string', default: 'all' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -86,7 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!values.from || !values.to) throw new UsageError(`--from and --to are required.\n${usage()}`);
   const format = values.format as Format;
   if (!(formats as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${formats.join(', ')}.`);
-  const area = connectToArea(values, usage());
+  const area = connectToArea({ ...values, dataDir: values['data-dir'] }, usage());
   let bounds: { startUtc: string; endUtc: string };
   try {
     bounds = periodBounds(values.from, values.to, area.timeZone);
@@ -104,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   const out = resolve(values.out ?? join('mi', `${area.slug}-${values.from}-${values.to}`));
   await writeManagementInformation(mi, out, format);
-  console.log(summary(mi, out));
+  print(values.json, mi, () => summary(mi, out));
   return 0;
 }
 

@@ -11,13 +11,15 @@
  *   revoke   --partner <id> --credential <id>    the credential is refused from now on
  *   suspend  --partner <id>                      every credential of the partner is refused
  *   reinstate --partner <id>                     a suspended partner is active again
- *   list                                         partners and their credentials (ids and dates)
+ *   list                                         partners and their credentials (ids and dates):
+ *                                                a table, or JSON with --json
  *
  * Common options:
  *   --area <slug>       the pilot area (required)
  *   --endpoint <url>    DynamoDB endpoint, e.g. the local runtime's http://127.0.0.1:<port>
  *                       (printed by `npm start`); without it, the area's AWS account
  *   --table <name>      table name (default workwell-<slug>-journeys, as the stack names it)
+ *   --data-dir <dir>    the local runtime's data (`.local/<slug>`): times on its clock
  *
  * A new credential is printed once, on standard output; nothing keeps it but its hash.
  * The AWS API Gateway caches authorizer answers for 5 minutes: a revocation or suspension takes
@@ -34,7 +36,8 @@ import {
   suspendPartner,
   type IssuedCredential,
 } from '../functions/shared/partner-store.ts';
-import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { print, shortTime, table } from './table.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
 
 export { UsageError };
 
@@ -43,7 +46,7 @@ type Command = (typeof commands)[number];
 
 function usage(): string {
   return [
-    'usage: npm run partners -- <command> --area <slug> [--endpoint <url>] [--table <name>] [options]',
+    'usage: npm run partners -- <command> --area <slug> [--endpoint <url>] [--data-dir <dir>] [--table <name>] [--json] [options]',
     '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--no-credential]',
     "  register --id <partner id>   (a partner listed in the area's settings: name, type and ODS code from there)",
     '  issue    --partner <id>',
@@ -67,6 +70,14 @@ function printCredential(issued: IssuedCredential, rotation: boolean): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } finally {
+    releaseRuntimeClock();
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv, commands, usage(), {
     name: { type: 'string' },
     type: { type: 'string' },
@@ -77,7 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     'no-credential': { type: 'boolean', default: false },
   });
   if (!parsed) return 0;
-  const { command, values } = parsed;
+  const { command, values, json } = parsed;
   const area = connectToArea(parsed.connection, usage());
 
   const partnerId = (): string => {
@@ -131,7 +142,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       const rows = await Promise.all(
         partners.map(async (p) => ({ ...p, credentials: await listCredentials(p.partnerId) })),
       );
-      console.log(JSON.stringify({ area: area.slug, partners: rows }, null, 2));
+      // One line per credential (a partner without one still has its line).
+      const lines = rows.flatMap((p) => (p.credentials.length ? p.credentials : [undefined]).map((c) => ({ p, c })));
+      print(json, { area: area.slug, partners: rows }, () =>
+        table(lines, [
+          { header: 'partner', value: ({ p }) => p.partnerId },
+          { header: 'name', value: ({ p }) => p.name },
+          { header: 'type', value: ({ p }) => p.organisationType },
+          { header: 'ODS', value: ({ p }) => p.odsCode },
+          { header: 'status', value: ({ p }) => p.status },
+          { header: 'credential', value: ({ c }) => c?.credentialId },
+          { header: 'issued', value: ({ c }) => shortTime(c?.createdAt) },
+          { header: 'revoked', value: ({ c }) => shortTime(c?.revokedAt) },
+          { header: 'last used', value: ({ c }) => shortTime(c?.lastUsedAt) },
+        ]),
+      );
       return 0;
     }
   }

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { forgetKeyRing, keyRing, saveKeyRing } from '../functions/shared/person-index-key.ts';
 import { indexItemsByVersion, rebuildPersonIndex } from '../functions/shared/person-index-rotation.ts';
+import { table } from './table.ts';
 import { connectToArea, describeFailure as describeOpsFailure, parseCommand, runIfMain, UsageError } from './context.ts';
 
 const commands = ['status', 'rotate', 'rebuild', 'retire'] as const;
@@ -41,11 +42,23 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (command === 'status') {
     const counts = await indexItemsByVersion();
-    console.log(`${area.slug}: current key ${ring.current}`);
-    for (const version of new Set([...ring.keys.keys(), ...counts.keys()])) {
-      const state = version === ring.current ? 'current' : ring.keys.has(version) ? 'still read' : 'no key (remove with rebuild)';
-      console.log(`  ${version.padEnd(8)} ${String(counts.get(version) ?? 0).padStart(8)} index items  ${state}`);
+    const rows = [...new Set([...ring.keys.keys(), ...counts.keys()])].map((version) => ({
+      version,
+      indexItems: counts.get(version) ?? 0,
+      state: version === ring.current ? 'current' : ring.keys.has(version) ? 'still read' : 'no key (rebuild removes them)',
+    }));
+    if (parsed.json) {
+      console.log(JSON.stringify({ area: area.slug, current: ring.current, versions: rows }, null, 2));
+      return 0;
     }
+    console.log(`${area.slug}: current key ${ring.current}`);
+    console.log(
+      table(rows, [
+        { header: 'Key version', value: (r) => r.version },
+        { header: 'Index items', value: (r) => r.indexItems, align: 'right' },
+        { header: 'State', value: (r) => r.state },
+      ]),
+    );
     return 0;
   }
   if (command === 'rotate') {

@@ -11,6 +11,10 @@
  *                            postcode, nhsNumber, email, phone, preferredChannel; an empty value
  *                            removes nhsNumber, email or phone), validated as intake validates
  *                            them; lists who received the old details and should be told
+ *                            (a table, or JSON with --json)
+ *
+ * The export is a JSON document for the person whatever the options. With --data-dir (the local
+ * runtime's data), times are the runtime's clock's.
  *
  * The export holds special category data: it goes to standard output or the file only, never to
  * a log. Messages on standard error name counts and ids, never details.
@@ -18,13 +22,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseCorrections, RectificationInvalid, rectifiableFields, SubjectQuery } from '../functions/domain/subject-access.ts';
 import { rectifyReferral, subjectAccessExport } from '../functions/shared/subject-access-store.ts';
-import { connectToArea, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
+import { print, shortTime, table } from './table.ts';
+import { connectToArea, parseCommand, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
 
 const commands = ['export', 'rectify'] as const;
 
 function usage(): string {
   return [
-    'usage: npm run subject-access -- <command> --area <slug> [--endpoint <url>] [--table <name>] [options]',
+    'usage: npm run subject-access -- <command> --area <slug> [--endpoint <url>] [--data-dir <dir>] [--table <name>] [--json] [options]',
     '  export  --nhs-number <n> [--out <file>]',
     '  export  --name "<given names> <family name>" --date-of-birth <YYYY-MM-DD> --postcode <postcode> [--out <file>]',
     '  rectify --referral <id> --set <field>=<value> [--set <field>=<value> ...]',
@@ -33,6 +38,14 @@ function usage(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } finally {
+    releaseRuntimeClock();
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv, commands, usage(), {
     'nhs-number': { type: 'string' },
     name: { type: 'string' },
@@ -43,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     set: { type: 'string', multiple: true },
   });
   if (!parsed) return 0;
-  const { command, values } = parsed;
+  const { command, values, json } = parsed;
   const area = connectToArea(parsed.connection, usage());
 
   if (command === 'export') {
@@ -79,7 +92,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const result = await rectifyReferral(values.referral, corrections);
-  process.stdout.write(`${JSON.stringify({ referralId: values.referral, ...result }, null, 2)}\n`);
+  const referralId = values.referral;
+  print(json, { referralId, ...result }, () =>
+    [
+      `Referral ${referralId}: ${result.changed.length ? `changed ${result.changed.join(', ')}` : 'nothing changed'}`,
+      '',
+      'Received the old details (tell them of the correction)',
+      table(result.recipients, [
+        { header: 'service', value: (r) => r.serviceId },
+        { header: 'sent', value: (r) => shortTime(r.sentAt) },
+        { header: 'onward referral', value: (r) => r.onwardReferralId },
+      ]),
+    ].join('\n'),
+  );
   if (!result.changed.length) {
     console.error('Nothing changed: the referral already holds these details.');
   } else {

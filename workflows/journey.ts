@@ -297,13 +297,24 @@ export class JourneyDefinition extends Construct {
    */
   private humanTask(name: string, opts: HumanTaskOptions): HumanTask {
     const fn = this.fn;
-    const timings = `$.triage.deadlines.tasks.${opts.type}`;
+    // Each attempt's timings from when it opens: a deadline outside working hours moves to the
+    // next working morning, which only a step that knows the date can work out.
+    const schedule = this.lambda(`${name}Schedule`, fn['open-task'], {
+      referralId,
+      type: opts.type,
+      phase: 'schedule',
+      timings: sfn.JsonPath.objectAt(`$.triage.deadlines.tasks.${opts.type}`),
+    }, '$.taskTimings', opts.onFailure);
+    const timings = '$.taskTimings';
     const phase = (phaseName: 'open' | 'remind' | 'grace', timeoutPath: string) => {
       const step = this.callback(`${name}${phaseName === 'open' ? 'Open' : phaseName === 'remind' ? 'Reminder' : 'Grace'}`, fn['open-task'], {
         referralId,
         type: opts.type,
         phase: phaseName,
-        timings: sfn.JsonPath.objectAt(timings),
+        timings: {
+          openSeconds: sfn.JsonPath.numberAt(`${timings}.openSeconds`),
+          remindSeconds: sfn.JsonPath.numberAt(`${timings}.remindSeconds`),
+        },
         graceSeconds: sfn.JsonPath.numberAt('$.triage.deadlines.graceSeconds'),
       }, { timeoutPath, resultPath: opts.resultPath });
       return step;
@@ -317,7 +328,7 @@ export class JourneyDefinition extends Construct {
       taskType: opts.type,
     }, '$.escalation', opts.onFailure);
     const moreAttempts = new sfn.Choice(this, `${name}MoreAttempts`)
-      .when(sfn.Condition.booleanEquals('$.escalation.attemptsLeft', true), open)
+      .when(sfn.Condition.booleanEquals('$.escalation.attemptsLeft', true), schedule)
       .otherwise(opts.onExhausted);
 
     open.addCatch(remind, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
@@ -327,8 +338,9 @@ export class JourneyDefinition extends Construct {
     for (const step of [open, remind, grace]) {
       step.addCatch(opts.onFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
     }
+    schedule.next(open);
     return {
-      start: open,
+      start: schedule,
       then: (next) => {
         open.next(next);
         remind.next(next);

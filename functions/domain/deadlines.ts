@@ -1,5 +1,6 @@
 import type { AreaSettings } from '../../areas/schema.ts';
 import type { TaskType } from '../../workflows/states.ts';
+import { nextWorkingMoment, type WorkingCalendar } from './working-time.ts';
 
 /**
  * The journey's clock settings for one referral, in whole seconds, computed once at triage from
@@ -46,4 +47,15 @@ export function journeyDeadlines(area: AreaSettings, priority: 'urgent' | 'routi
     providerResponseSeconds: seconds(d.providerResponseHours),
     waitlistRecheckSeconds: seconds(d.waitlistRecheckHours),
   };
+}
+
+/**
+ * A task's timings from the moment it opens, its deadline moved to the next working morning
+ * when it would fall outside the area's working hours (the reminder keeps its lead time).
+ */
+export function workingTaskTimings(openedAt: Date, timings: TaskTimings, calendar: WorkingCalendar): TaskTimings & { dueAt: string } {
+  const due = new Date(openedAt.getTime() + (timings.openSeconds + timings.remindSeconds) * 1000);
+  const workingDue = nextWorkingMoment(due, calendar);
+  const shiftSeconds = Math.ceil((workingDue.getTime() - due.getTime()) / 1000);
+  return { openSeconds: timings.openSeconds + shiftSeconds, remindSeconds: timings.remindSeconds, dueAt: workingDue.toISOString() };
 }

@@ -1,52 +1,20 @@
+import { isWorkingDay, localMoment, type WorkingCalendar } from './working-time.ts';
+
 /**
  * The coaches' morning digest, pure: what is due today and what is overdue, in the area's time
- * zone, and whether a moment is a working morning (Monday to Friday, from 07:30 local time).
- * Bank holidays are not known here: the digest then simply goes out as on any weekday.
+ * zone, and whether a moment is a working morning (a working day that is not a bank holiday,
+ * from 07:30 local time).
  */
+export { isWorkingDay, localMoment, type LocalMoment } from './working-time.ts';
 
 export const DIGEST_TIME = { hour: 7, minute: 30 } as const;
 /** At most this many lines in one digest (the counts stay exact). */
 export const DIGEST_MAX_LINES = 50;
 
-export interface LocalMoment {
-  /** YYYY-MM-DD */
-  readonly date: string;
-  /** 1 = Monday … 7 = Sunday */
-  readonly isoWeekday: number;
-  /** Minutes since local midnight. */
-  readonly minutes: number;
-}
-
-const weekdays: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
-
-export function localMoment(now: Date, timeZone: string): LocalMoment {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(now);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    date: `${part('year')}-${part('month')}-${part('day')}`,
-    isoWeekday: weekdays[part('weekday')] ?? 0,
-    minutes: Number(part('hour')) * 60 + Number(part('minute')),
-  };
-}
-
-export function isWorkingDay(now: Date, timeZone: string): boolean {
-  const { isoWeekday } = localMoment(now, timeZone);
-  return isoWeekday >= 1 && isoWeekday <= 5;
-}
-
-/** A working day at or after the digest time (local). */
-export function isWorkingMorning(now: Date, timeZone: string): boolean {
-  const { minutes } = localMoment(now, timeZone);
-  return isWorkingDay(now, timeZone) && minutes >= DIGEST_TIME.hour * 60 + DIGEST_TIME.minute;
+/** A working day (the area's working week, not a bank holiday) at or after the digest time (local). */
+export function isWorkingMorning(now: Date, calendar: WorkingCalendar): boolean {
+  const { minutes } = localMoment(now, calendar.timeZone);
+  return isWorkingDay(now, calendar) && minutes >= DIGEST_TIME.hour * 60 + DIGEST_TIME.minute;
 }
 
 export interface DigestTask {

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { z } from 'zod';
+import { workingCalendar } from '../domain/working-time.ts';
 import { DIGEST_MAX_LINES, digestsByAssignee, isWorkingDay, localMoment, type DigestTask } from '../domain/digest.ts';
 import { listCoaches } from '../shared/coach-store.ts';
 import { logSafe, observed } from '../shared/observability.ts';
@@ -52,7 +53,7 @@ export async function runDailyDigest(options: { now?: Date; force?: boolean } = 
   const now = options.now ?? new Date();
   const area = currentArea();
   const { date } = localMoment(now, area.timeZone);
-  if (!options.force && !isWorkingDay(now, area.timeZone)) return { date, queued: 0, alreadyQueued: 0, skipped: 'not_a_working_day' };
+  if (!options.force && !isWorkingDay(now, workingCalendar(area))) return { date, queued: 0, alreadyQueued: 0, skipped: 'not_a_working_day' };
 
   const emails = new Map<string, string>(area.teamLeads.map((t) => [t.id, t.email]));
   for (const coach of await listCoaches()) emails.set(coach.coachId, coach.email);

@@ -8,6 +8,8 @@ import { workEmailOf } from '../shared/outbox.ts';
 import { rotateTaskToken } from '../shared/task-store.ts';
 import { currentArea, parseInput } from '../shared/workflow.ts';
 import type { AreaSettings } from '../../areas/schema.ts';
+import { type TaskTimings, workingTaskTimings } from '../domain/deadlines.ts';
+import { workingCalendar } from '../domain/working-time.ts';
 
 /**
  * One phase of a human task (invoked with .waitForTaskToken; the journey then waits for the
@@ -18,12 +20,22 @@ import type { AreaSettings } from '../../areas/schema.ts';
  * If the latest task of the type was completed but the journey never got the answer (its token
  * had just timed out), the answer is delivered now with this token instead.
  */
+const Timings = z.object({ openSeconds: z.number().int().positive(), remindSeconds: z.number().int().positive() });
+
+/** Before each attempt: its timings from now, the deadline within working hours. */
+const ScheduleInput = z.object({
+  referralId: z.string().min(1).max(128),
+  type: z.enum(allTaskTypes),
+  phase: z.literal('schedule'),
+  timings: Timings,
+});
+
 const OpenTaskInput = z.object({
   referralId: z.string().min(1).max(128),
   type: z.enum(allTaskTypes),
   phase: z.enum(taskPhases),
   taskToken: z.string().min(1).max(2048),
-  timings: z.object({ openSeconds: z.number().int().positive(), remindSeconds: z.number().int().positive() }),
+  timings: Timings,
   graceSeconds: z.number().int().positive(),
 });
 
@@ -32,7 +44,12 @@ function assigneeFor(type: TaskType, referral: StoredReferral, area: AreaSetting
   return referral.coachId ?? null;
 }
 
-async function openTaskHandler(event: unknown): Promise<{ taskId: string }> {
+async function openTaskHandler(event: unknown): Promise<{ taskId: string } | TaskTimings> {
+  if ((event as { phase?: unknown } | null)?.phase === 'schedule') {
+    const input = parseInput(ScheduleInput, event);
+    const { openSeconds, remindSeconds } = workingTaskTimings(new Date(), input.timings, workingCalendar(currentArea()));
+    return { openSeconds, remindSeconds };
+  }
   const input = parseInput(OpenTaskInput, event);
   const referral = await getReferral(input.referralId);
   if (!referral) throw new ReferralNotFound();
@@ -71,4 +88,4 @@ async function openTaskHandler(event: unknown): Promise<{ taskId: string }> {
   return { taskId: latest.taskId };
 }
 
-export const handler = middy<unknown, { taskId: string }>().use(observed()).handler(openTaskHandler);
+export const handler = middy<unknown, { taskId: string } | TaskTimings>().use(observed()).handler(openTaskHandler);

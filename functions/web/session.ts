@@ -2,13 +2,14 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { cookies, setCookie, type CookieOptions } from './http.ts';
+import { peopleNow } from './people-time.ts';
 import { derivedKey, randomId, seal, unseal } from './seal.ts';
 
 /**
  * Sessions of the web pages, held by the browser in an encrypted cookie (seal.ts), so no
  * session table is needed: an id (for CSRF tokens), what the pages keep (the signed-in staff
  * member; the self-referral answers so far), and when it was made and last used. Time-outs
- * are checked here, on the server's clock: idle for longer than `idleMs`, or older than
+ * are checked here, on people's time (people-time.ts): idle for longer than `idleMs`, or older than
  * `maxAgeMs`, and the session is over. The cookie itself lasts only the browser session.
  */
 export interface SessionSpec<T> {
@@ -79,7 +80,7 @@ function unpacked(value: unknown): unknown {
   }
 }
 
-export function readSession<T>(spec: SessionSpec<T>, event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, now = Date.now()): SessionRead<T> {
+export function readSession<T>(spec: SessionSpec<T>, event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, now = peopleNow()): SessionRead<T> {
   const raw = cookies(event)[spec.cookie];
   if (!raw) return { state: 'none' };
   const envelope = Envelope.safeParse(unpacked(unseal(raw, spec.cookie, sessionKey())));
@@ -91,12 +92,12 @@ export function readSession<T>(spec: SessionSpec<T>, event: Pick<APIGatewayProxy
   return { state: 'active', session: { id, createdAt, data: parsed.data } };
 }
 
-export function newSession<T>(data: T, now = Date.now()): Session<T> {
+export function newSession<T>(data: T, now = peopleNow()): Session<T> {
   return { id: randomId(), createdAt: now, data };
 }
 
 /** The Set-Cookie header keeping `session` (its last use now); see `fitsInCookie` for its size. */
-export function sessionCookie<T>(spec: SessionSpec<T>, session: Session<T>, now = Date.now()): string {
+export function sessionCookie<T>(spec: SessionSpec<T>, session: Session<T>, now = peopleNow()): string {
   const sealed = seal(packed({ id: session.id, createdAt: session.createdAt, lastSeenAt: now, data: session.data }), spec.cookie, sessionKey());
   return setCookie(spec.cookie, sealed, { sameSite: spec.sameSite ?? 'Strict' });
 }

@@ -46,7 +46,7 @@ const runTriage = (referralId: string) => triage({ referralId }, lambdaContext('
 const runOpenTask = (input: { referralId: string; type: string; taskToken: string; dueInSeconds: number }) => {
   const { dueInSeconds, ...rest } = input;
   const timings = { openSeconds: dueInSeconds / 2, remindSeconds: dueInSeconds / 2 };
-  return openTask({ ...rest, phase: 'open', timings, graceSeconds: 60 }, lambdaContext('open-task'));
+  return openTask({ ...rest, phase: 'open', timings, graceSeconds: 60 }, lambdaContext('open-task')) as Promise<{ taskId: string }>;
 };
 const runRecordStage = (input: Record<string, unknown>) => recordStage(input, lambdaContext('record-stage'));
 

@@ -344,13 +344,27 @@ describe('operator command (npm run partners)', () => {
     expect((await run(['suspend', '--partner', partnerId])).code).toBe(0);
     expect(await verifyCredential(secondToken)).toEqual({ error: 'suspended' });
 
-    const listed = await run(['list']);
+    const listed = await run(['list', '--json']);
     const body = JSON.parse(listed.out) as { partners: { partnerId: string; status: string; credentials: unknown[] }[] };
     const entry = body.partners.find((p) => p.partnerId === partnerId)!;
     expect(entry).toMatchObject({ status: 'suspended' });
     expect(entry.credentials).toHaveLength(2);
     expect(listed.out).not.toContain('sha256');
     expect(listed.out).not.toContain(secondToken);
+
+    // By default a table: one aligned line per credential, the revoked one dated.
+    const text = await run(['list']);
+    const lines = text.out.split('\n');
+    expect(lines[0]).toMatch(/^partner +name +type +ODS +status +credential +issued +revoked +last used$/);
+    const mine = lines.filter((l) => l.startsWith(`${partnerId} `));
+    expect(mine).toHaveLength(2);
+    const revokedAt = lines[0]!.indexOf('revoked');
+    const credentialAt = lines[0]!.indexOf('credential');
+    const revokedLine = mine.find((l) => l.slice(credentialAt).startsWith(firstId))!;
+    expect(revokedLine.slice(revokedAt)).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z/);
+    expect(mine.find((l) => l !== revokedLine)!.slice(revokedAt)).toMatch(/^- /);
+    for (const line of mine) expect(line).toMatch(/Example Jobcentre Plus +jobcentre_plus +- +suspended /);
+    expect(text.out).not.toContain(secondToken);
   });
 
   it('refuses unknown commands and areas', async () => {

@@ -86,7 +86,8 @@ describe('journey on the local runtime', () => {
     const referralId = await refer();
     const task = await findOpenTask(referralId, 'first_contact');
     const token = await taskTokenOf(referralId, task!.taskId);
-    await rt.advance(area.deadlines.firstContactHours.routine * HOUR + 1000);
+    // Past the task's deadline (moved to working hours when it would fall outside them).
+    await rt.advance(Date.parse(task!.dueAt) - rt.clock.now() + 1000);
     await expect(
       rt.sfn.send(new SendTaskSuccessCommand({ taskToken: token!, output: '{"outcome":"engaged"}' })),
     ).rejects.toMatchObject({ name: 'TaskTimedOut' });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { WorkingHoursSchema } from '../../areas/schema.ts';
 import { digestsByAssignee, isWorkingMorning, type DigestTask } from '../../functions/domain/digest.ts';
+import { workingCalendar } from '../../functions/domain/working-time.ts';
 
 /** The morning digest on a fixed clock (Wednesday 14 January 2026, 07:30 in London). */
 const now = new Date('2026-01-14T07:30:00Z');
 const zone = 'Europe/London';
+const calendar = workingCalendar({ timeZone: zone, workingHours: WorkingHoursSchema.parse({}) });
 const task = (taskId: string, assignee: string | null, dueAt: string, status = 'open'): DigestTask => ({
   taskId,
   referralId: `case-${taskId}`,
@@ -37,7 +40,15 @@ describe('digest on a fixed clock', () => {
   });
 
   it('goes out on working mornings only', () => {
-    expect(isWorkingMorning(now, zone)).toBe(true);
-    expect(isWorkingMorning(new Date('2026-01-17T07:30:00Z'), zone)).toBe(false); // Saturday
+    expect(isWorkingMorning(now, calendar)).toBe(true);
+    expect(isWorkingMorning(new Date('2026-01-17T07:30:00Z'), calendar)).toBe(false); // Saturday
+  });
+
+  it('does not go out on bank holidays, substitute days included', () => {
+    expect(isWorkingMorning(new Date('2026-12-25T07:30:00Z'), calendar)).toBe(false); // Christmas Day, a Friday
+    expect(isWorkingMorning(new Date('2026-12-28T07:30:00Z'), calendar)).toBe(false); // Boxing Day's substitute Monday
+    expect(isWorkingMorning(new Date('2026-12-29T07:30:00Z'), calendar)).toBe(true);
+    expect(isWorkingMorning(new Date('2026-05-04T06:30:00Z'), calendar)).toBe(false); // Early May bank holiday, 07:30 BST
+    expect(isWorkingMorning(new Date('2026-05-05T06:30:00Z'), calendar)).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderNotification, templateNames, formatDue } from '../../functions/domain/notification-templates.ts';
+import { WorkingHoursSchema } from '../../areas/schema.ts';
 import { classifyTask, digestsByAssignee, isWorkingMorning, localMoment } from '../../functions/domain/digest.ts';
+import { workingCalendar } from '../../functions/domain/working-time.ts';
 
 /** A recognisable participant: none of this may ever reach an e-mail. */
 const participant = {
@@ -82,11 +84,12 @@ describe('notification templates', () => {
 
 describe('digest rules', () => {
   const tz = 'Europe/London';
+  const calendar = workingCalendar({ timeZone: tz, workingHours: WorkingHoursSchema.parse({}) });
   it('knows working mornings in the area time zone', () => {
-    expect(isWorkingMorning(new Date('2026-01-05T07:30:00Z'), tz)).toBe(true); // Monday 07:30 GMT
-    expect(isWorkingMorning(new Date('2026-01-05T07:29:00Z'), tz)).toBe(false);
-    expect(isWorkingMorning(new Date('2026-07-06T06:30:00Z'), tz)).toBe(true); // 07:30 BST
-    expect(isWorkingMorning(new Date('2026-01-10T09:00:00Z'), tz)).toBe(false); // Saturday
+    expect(isWorkingMorning(new Date('2026-01-05T07:30:00Z'), calendar)).toBe(true); // Monday 07:30 GMT
+    expect(isWorkingMorning(new Date('2026-01-05T07:29:00Z'), calendar)).toBe(false);
+    expect(isWorkingMorning(new Date('2026-07-06T06:30:00Z'), calendar)).toBe(true); // 07:30 BST
+    expect(isWorkingMorning(new Date('2026-01-10T09:00:00Z'), calendar)).toBe(false); // Saturday
     expect(localMoment(new Date('2026-03-29T23:30:00Z'), tz).date).toBe('2026-03-30');
   });
 

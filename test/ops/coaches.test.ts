@@ -63,9 +63,19 @@ describe('npm run coaches', () => {
     expect(await run('add', '--id', 'new-coach', '--name', 'New Coach', '--email', 'new@test.workwell.example', '--team-lead', 'team-lead', '--max-caseload', '3')).toBe(0);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      expect(await run('list')).toBe(0);
+      expect(await run('list', '--json')).toBe(0);
       const listed = JSON.parse(String(log.mock.calls[0]?.[0])) as { coaches: { coachId: string }[] };
       expect(listed.coaches.map((c) => c.coachId).sort()).toEqual(['new-coach', 'only-coach']);
+
+      // By default, a table: a header, a rule, one aligned line per coach.
+      expect(await run('list')).toBe(0);
+      const lines = String(log.mock.calls[1]?.[0]).split('\n');
+      expect(lines[0]).toMatch(/^coach +name +team lead +caseload +available +specialisms +localities +email$/);
+      expect(lines.slice(2).map((l) => l.split(/ {2,}/)[0]).sort()).toEqual(['new-coach', 'only-coach']);
+      const newCoach = lines.find((l) => l.startsWith('new-coach'))!;
+      expect(newCoach).toMatch(/^new-coach +New Coach +team-lead +0\/3 +yes /);
+      const caseloadEnd = lines[0]!.indexOf('caseload') + 'caseload'.length;
+      for (const line of lines.slice(2)) expect(line.slice(caseloadEnd - 3, caseloadEnd)).toMatch(/^\d\/\d$/);
     } finally {
       log.mockRestore();
     }

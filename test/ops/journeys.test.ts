@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { journeyExecutionName } from '../../functions/domain/journey-repair.ts';
 import { getCoach } from '../../functions/shared/coach-store.ts';
@@ -96,7 +99,7 @@ describe('npm run journeys', () => {
       expect(execution(id)).toMatchObject({ status: 'FAILED', error: 'JourneyNeedsAttention' });
     }
 
-    const listed = await run('needs-attention');
+    const listed = await run('needs-attention', '--json');
     expect(listed.code).toBe(0);
     const { journeys } = JSON.parse(listed.out) as { journeys: { referralId: string; since: string; stage: string; error?: string }[] };
     expect(journeys.map((r) => r.referralId)).toEqual([atContact, inSupport, awaitingProvider].sort((a, b) =>
@@ -111,6 +114,63 @@ describe('npm run journeys', () => {
       for (const value of [participant.givenName, participant.familyName, participant.postcode, participant.nhsNumber!]) {
         expect(listed.out).not.toContain(value);
       }
+    }
+  });
+
+  it('prints needs_attention as an aligned table by default', async () => {
+    const listed = await run('needs-attention');
+    const lines = listed.out.split('\n');
+    expect(lines[0]).toMatch(/^referral +since +stage +last step +error +redrives$/);
+    expect(lines[1]).toMatch(/^-+( +-+){5}$/);
+    const rows = lines.slice(2);
+    expect(rows.map((l) => l.split(/ +/)[0]).sort()).toEqual([atContact, inSupport, awaitingProvider].sort());
+    // Aligned: every column starts at the same place on every line.
+    const stageAt = lines[0]!.indexOf('stage');
+    for (const row of rows) expect(row.slice(stageAt)).toMatch(/^(first_contact|support) /);
+  });
+
+  it('show prints one journey: stage, open tasks, onward referrals and timeline, codes only', async () => {
+    const { j } = bed;
+    const id = await j.refer();
+    await j.complete(id, 'first_contact', results.firstContact('engaged'));
+    const task = (await j.liveTask(id, 'assessment'))!;
+    const shown = await run('show', id);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(`Journey ${id}`);
+    expect(shown.out).toMatch(/\nstage +assessment\n/);
+    expect(shown.out).toMatch(/\nstatus +engaged\n/);
+    const openTasks = shown.out.split('Open tasks\n')[1]!.split('\n\n')[0]!;
+    expect(openTasks).toMatch(new RegExp(`assessment +open +1 +${task.dueAt.slice(0, 16).replace('T', ' ')}Z +${task.assignee} +${task.taskId}`));
+    const timeline = shown.out.split('Timeline\n')[1]!;
+    expect(timeline).toMatch(/received +received/);
+    expect(timeline).toMatch(/task_completed .*taskType=first_contact/);
+    const { participant } = (await getReferral(id))!.referral;
+    for (const value of [participant.givenName, participant.familyName, participant.postcode, participant.nhsNumber!, participant.dateOfBirth]) {
+      expect(shown.out).not.toContain(value);
+    }
+
+    const json = JSON.parse((await run('show', id, '--json')).out) as { referral: { stage: string }; openTasks: { taskId: string }[]; timeline: { event: string }[] };
+    expect(json.referral.stage).toBe('assessment');
+    expect(json.openTasks.map((t) => t.taskId)).toEqual([task.taskId]);
+    expect(json.timeline[0]?.event).toBe('received');
+    expect(JSON.stringify(json)).not.toContain(participant.familyName);
+
+    expect(await run('show', 'no-such-referral')).toMatchObject({ code: 1, err: expect.stringContaining('No referral') });
+  });
+
+  it('against the local data dir, times are the runtime clock file\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journeys-ops-clock-'));
+    try {
+      // A runtime stopped at this moment: its clock stands there.
+      const at = Date.UTC(2027, 5, 1, 12, 0);
+      writeFileSync(join(dir, 'clock.json'), JSON.stringify({ now: at }));
+      const shown = await run('show', inSupport, '--data-dir', dir);
+      expect(shown.out).toContain('now 2027-06-01 12:00Z');
+      // Date is the test runtime's again afterwards.
+      expect(Date.now()).toBe(bed.rt.clock.now());
+      expect(await run('show', inSupport, '--data-dir', join(dir, 'none')).catch(describeFailure)).toMatchObject({ exitCode: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -183,7 +243,7 @@ describe('npm run journeys', () => {
     // Again: nothing more happens (the caseload is freed once); no longer listed.
     expect((await run('close', '--referral', atContact, '--reason', 'cannot_resume')).code).toBe(0);
     expect((await getCoach(referral.coachId!))?.caseload).toBe(load - 1);
-    const listed = JSON.parse((await run('needs-attention')).out) as { journeys: { referralId: string }[] };
+    const listed = JSON.parse((await run('needs-attention', '--json')).out) as { journeys: { referralId: string }[] };
     expect(listed.journeys.map((r) => r.referralId)).toEqual([awaitingProvider]);
   });
 

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -391,6 +391,30 @@ describe('npm run mi', () => {
       generatedAt: new Date(mi.metadata.generatedAt),
     });
     expect(again).toEqual(mi);
+  });
+
+  it('--json prints the same management information; with --data-dir "now" is the local runtime clock\'s', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'workwell-mi-clock-'));
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line) => void printed.push(String(line)));
+    try {
+      // The runtime's clock, as `npm start` saves it while running (at 3600x, saved just now).
+      const saved = bed.rt.clock.now() + 3600_000;
+      await writeFile(join(dir, 'clock.json'), JSON.stringify({ now: saved, speed: 3600, savedAt: Math.floor(performance.timeOrigin + performance.now()) }));
+      const code = await main(['--area', bed.area.slug, '--from', FROM, '--to', FROM, '--endpoint', bed.rt.dynamoDbEndpoint, '--out', join(dir, 'mi'), '--json', '--data-dir', dir]);
+      expect(code).toBe(0);
+      const printedMi = JSON.parse(printed.join('\n')) as ManagementInformation;
+      const generatedAt = Date.parse(printedMi.metadata.generatedAt);
+      // Saved an hour ahead of the test runtime; a few real seconds at 3600x is a few hours more.
+      expect(generatedAt).toBeGreaterThanOrEqual(saved);
+      expect(generatedAt).toBeLessThan(saved + 6 * 3600_000);
+      expect({ ...printedMi, metadata: { ...printedMi.metadata, generatedAt: mi.metadata.generatedAt } }).toEqual(mi);
+      // Afterwards Date is the test runtime's again.
+      expect(Date.now()).toBe(bed.rt.clock.now());
+    } finally {
+      log.mockRestore();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad options plainly', async () => {

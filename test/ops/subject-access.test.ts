@@ -41,12 +41,14 @@ async function run(...args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
   const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const log = vi.spyOn(console, 'log').mockImplementation((line) => void out.push(`${String(line)}\n`));
   try {
     const code = await main([...args, '--area', bed.area.slug, '--endpoint', bed.rt.dynamoDbEndpoint]);
     return { code, out: out.join('') };
   } finally {
     write.mockRestore();
     error.mockRestore();
+    log.mockRestore();
   }
 }
 
@@ -141,7 +143,7 @@ describe('npm run subject-access', () => {
 
   it('rectifies personal details: record and person index updated together, the timeline names fields only', async () => {
     const before = (await getReferral(first))!.referral;
-    const { code, out } = await run('rectify', '--referral', first, '--set', 'familyName=Ostrander', '--set', 'postcode=s11 8ya');
+    const { code, out } = await run('rectify', '--referral', first, '--set', 'familyName=Ostrander', '--set', 'postcode=s11 8ya', '--json');
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ changed: ['familyName', 'postcode'] });
     const after = (await getReferral(first))!.referral;
@@ -172,6 +174,15 @@ describe('npm run subject-access', () => {
     delete stale.participant.nhsNumber;
     const fourth = await post(stale, 1);
     expect((await getReferral(fourth.referralId))?.linkedTo).toBeUndefined();
+  });
+
+  it('rectify prints what changed and who to tell as text by default, never the values', async () => {
+    const { code, out } = await run('rectify', '--referral', first, '--set', 'phone=07700 900456');
+    expect(code).toBe(0);
+    const lines = out.split('\n');
+    expect(lines[0]).toBe(`Referral ${first}: changed phone`);
+    expect(lines).toContain('Received the old details (tell them of the correction)');
+    expect(out).not.toContain('900456');
   });
 
   it('refuses details intake would refuse, changing nothing', async () => {

@@ -15,7 +15,7 @@ import { startTestRuntime, type TestRuntime, type TestRuntimeOptions } from './r
 export function registerJourneyArea(
   slug: string,
   providerBaseUrl: string,
-  changes: Partial<Pick<AreaSettingsInput, 'coaches'>> = {},
+  changes: Partial<Pick<AreaSettingsInput, 'coaches' | 'workingHours'>> = {},
 ): AreaSettings {
   const area = structuredClone(loadArea('south-yorkshire')) as AreaSettingsInput;
   area.slug = slug;
@@ -26,6 +26,9 @@ export function registerJourneyArea(
       : service,
   );
   if (changes.coaches) area.coaches = changes.coaches;
+  // Round the clock unless a test asks otherwise: the timer tests count exact hours from any
+  // moment; working hours have tests of their own.
+  area.workingHours = changes.workingHours ?? { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
   return registerArea(area, `test area ${slug}`);
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConditionCategory, WorkSituation } from '../../../areas/schema.ts';
 import { ReferralSchema } from '../../domain/referral.ts';
 import { fitsInCookie, type Session, sessionCookie, type SessionSpec } from '../session.ts';
+import { peopleNow } from '../people-time.ts';
 
 /**
  * What a person has answered so far in the self-referral form, as kept in their (encrypted)
@@ -75,7 +76,7 @@ export const selfReferralSession: SessionSpec<SelfReferralSession> = {
  * could drop it for its size: the answers would then vanish without a word, so the page asks
  * for a shorter answer instead.
  */
-export function formSessionCookie(session: Session<SelfReferralSession>, data: SelfReferralSession = session.data, now = Date.now()): string | undefined {
+export function formSessionCookie(session: Session<SelfReferralSession>, data: SelfReferralSession = session.data, now = peopleNow()): string | undefined {
   const cookie = sessionCookie(selfReferralSession, { ...session, data }, now);
   return fitsInCookie(cookie) ? cookie : undefined;
 }
