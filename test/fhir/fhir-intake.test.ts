@@ -95,7 +95,7 @@ describe('POST /v1/fhir/ServiceRequest (adapter)', () => {
     ]);
     expect(mocks.acceptReferral).toHaveBeenCalledTimes(1);
     const input = mocks.acceptReferral.mock.calls[0]![0];
-    expect(input.partner).toEqual({ partnerId: TEST_PARTNER });
+    expect(input.partner).toEqual({ partnerId: TEST_PARTNER, organisationType: 'gp' }); // its kind decides which sources it may send
     expect(input.idempotencyKey).toBe('gp-system-123');
     expect(ReferralSchema.parse(input.referral)).toEqual(input.referral);
     expect(input.referral.participant.nhsNumber).toBe('9434765919');
