@@ -3,6 +3,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb/ser
 import { createTables } from '../../local/dynamodb/bootstrap.ts';
 import { idempotencyTable, journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { resetClients } from '../../functions/shared/aws-clients.ts';
+import { journeyAliasName } from '../../infra/journey-state-machine.ts';
 
 /**
  * DynamoDB Local in memory for handler tests: started on a random free port, tables created
@@ -32,7 +33,11 @@ export function setHandlerEnvironment(opts: { dynamoEndpoint: string; sfnEndpoin
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   if (opts.sfnEndpoint) process.env.AWS_ENDPOINT_URL_SFN = opts.sfnEndpoint;
-  if (opts.stateMachineArn) process.env.JOURNEY_STATE_MACHINE_ARN = opts.stateMachineArn;
+  if (opts.stateMachineArn) {
+    process.env.JOURNEY_STATE_MACHINE_ARN = opts.stateMachineArn;
+    // Journeys start through the alias (functions/shared/journey-start.ts).
+    process.env.JOURNEY_ALIAS_ARN = `${opts.stateMachineArn}:${journeyAliasName}`;
+  }
   resetClients();
 }
 
