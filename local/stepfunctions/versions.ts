@@ -43,7 +43,8 @@ export function compileDefinition(
   let prepared: PreparedDefinition;
   let machine: StateMachine;
   try {
-    prepared = prepareDefinition(definition);
+    // A copy: the library fills in defaults in place, which would change the recorded definition.
+    prepared = prepareDefinition(structuredClone(definition));
     machine = new StateMachine(prepared.definition as never, { validationOptions: { checkArn: false, checkPaths: true } });
   } catch (error) {
     throw new UnreplayableVersion(`definition ${version} is not a runnable state machine: ${(error as Error).message}`);
