@@ -11,13 +11,16 @@
  *                                         it could not be done safely)
  *   close --referral <id> --reason <code> ends the journey for good (tasks cancelled, waitlist
  *                                         place and caseload released, retention applied)
+ *   versions                              running journeys by definition version and stage, which
+ *                                         version new journeys start on, and which can be retired
  */
 import { operatorCloseReasons } from '../functions/domain/journey-repair.ts';
 import { listNeedsAttention, redriveJourney } from '../functions/shared/journey-repair.ts';
+import { listJourneysByVersion } from '../functions/shared/journey-versions.ts';
 import { closeByOperator } from '../functions/shared/withdrawal.ts';
 import { connectToArea, connectToJourneys, parseCommand, describeFailure as describeOpsFailure, runIfMain, UsageError } from './context.ts';
 
-const commands = ['needs-attention', 'redrive', 'close'] as const;
+const commands = ['needs-attention', 'redrive', 'close', 'versions'] as const;
 
 function usage(): string {
   return [
@@ -25,6 +28,7 @@ function usage(): string {
     '  needs-attention',
     '  redrive --referral <id>',
     `  close   --referral <id> --reason <${operatorCloseReasons.join('|')}>`,
+    '  versions'
   ].join('\n');
 }
 
@@ -42,6 +46,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     const journeys = await listNeedsAttention();
     console.log(JSON.stringify({ area: area.slug, journeys }, null, 2));
     console.error(`${journeys.length} journey(s) in needs_attention in ${area.slug}.`);
+    return 0;
+  }
+
+  if (command === 'versions') {
+    await connectToJourneys(area, values['state-machine-arn']);
+    const versions = await listJourneysByVersion();
+    console.log(JSON.stringify({ area: area.slug, versions }, null, 2));
+    for (const v of versions) {
+      const note = v.current ? ' (new journeys start here)' : v.retirable ? ' (nothing running: can be retired)' : '';
+      console.error(`${v.version}: ${v.running} journey(s) running${note}`);
+    }
     return 0;
   }
 
