@@ -9,7 +9,7 @@ import {
   withToken,
   type WrappedInput,
 } from './prepare.ts';
-import { type CompiledDefinition, compileDefinition, definitionVersion, UnreplayableVersion } from './versions.ts';
+import { DefinitionVersions, UnreplayableVersion } from './versions.ts';
 
 /** Runs one Lambda handler; throws an Error whose name is the Lambda error type. */
 export type InvokeFunction = (functionName: string, payload: unknown) => Promise<unknown>;
@@ -65,12 +65,9 @@ interface Run {
  */
 export class LocalStepFunctions {
   readonly stateMachineArn: string;
-  /** The version new executions start on. */
-  readonly currentVersion: string;
   readonly aliasName: string;
-  private readonly compiled = new Map<string, CompiledDefinition>();
   private readonly journal: Journal;
-  private migrated = 0;
+  private readonly definitions: DefinitionVersions;
   private readonly runs = new Map<string, Run>();
   private readonly tokenWaiters = new Map<string, () => void>();
   private readonly completions = new Map<string, Promise<void>>();
@@ -82,23 +79,13 @@ export class LocalStepFunctions {
   constructor(private readonly opts: EngineOptions) {
     this.stateMachineArn = opts.stateMachineArn;
     this.aliasName = opts.aliasName ?? 'live';
-    this.currentVersion = definitionVersion(opts.definition);
-    // The current definition must run: a broken one stops the runtime here, as before versions.
-    this.compiled.set(this.currentVersion, compileDefinition(this.currentVersion, opts.definition, this.hasFunction));
     this.journal = new Journal(opts.journalPath);
-    this.journal.recordDefinition({ id: this.currentVersion, recordedAt: opts.clock.now(), definition: opts.definition });
-    // Migration rule (README: upgrades): a journal written before versions ran every execution on
-    // the definition the runtime started with, so each running one is pinned to the current version.
-    for (const ex of this.journal.executions.values()) {
-      if (ex.status === 'RUNNING' && ex.version === undefined) {
-        this.journal.assignVersion(ex.executionArn, this.currentVersion);
-        this.migrated++;
-      }
-    }
+    this.definitions = new DefinitionVersions(this.journal, opts.definition, opts.hasFunction ?? (() => true), opts.clock.now());
   }
 
-  private get hasFunction(): (name: string) => boolean {
-    return this.opts.hasFunction ?? (() => true);
+  /** The version new executions start on. */
+  get currentVersion(): string {
+    return this.definitions.current;
   }
 
   /** The ARN of a version, as AWS shows it: the state machine ARN qualified by the version. */
@@ -112,16 +99,12 @@ export class LocalStepFunctions {
 
   /** Versions this runtime holds (the current one and those running executions started on), newest first. */
   versions(): { version: string; recordedAt: number }[] {
-    return [...this.journal.definitions.values()]
-      .map((d) => ({ version: d.id, recordedAt: d.recordedAt }))
-      .sort((a, b) => b.recordedAt - a.recordedAt);
+    return this.definitions.list();
   }
 
   /** Running executions per version, the current version always listed. */
   runningByVersion(): { version: string; current: boolean; running: number }[] {
-    const counts = new Map<string, number>([[this.currentVersion, 0]]);
-    for (const ex of this.listExecutions('RUNNING')) counts.set(ex.version ?? 'none', (counts.get(ex.version ?? 'none') ?? 0) + 1);
-    return [...counts].map(([version, running]) => ({ version, current: version === this.currentVersion, running }));
+    return this.definitions.running();
   }
 
   /**
@@ -135,7 +118,7 @@ export class LocalStepFunctions {
     for (const ex of this.journal.executions.values()) {
       if (ex.status !== 'RUNNING' || this.runs.has(ex.executionArn)) continue;
       try {
-        this.definitionOf(ex);
+        this.definitions.of(ex);
       } catch (error) {
         if (!(error instanceof UnreplayableVersion)) throw error;
         held.push({ name: ex.name, version: ex.version, reason: error.message });
@@ -144,18 +127,7 @@ export class LocalStepFunctions {
       this.run(ex, true);
       resumed++;
     }
-    return { resumed, held, migrated: this.migrated };
-  }
-
-  private definitionOf(ex: ExecutionRecord): CompiledDefinition {
-    const version = ex.version ?? this.currentVersion;
-    const known = this.compiled.get(version);
-    if (known) return known;
-    const record = this.journal.definitions.get(version);
-    if (!record) throw new UnreplayableVersion(`definition ${version} is not in the journal`);
-    const compiled = compileDefinition(version, record.definition, this.hasFunction);
-    this.compiled.set(version, compiled);
-    return compiled;
+    return { resumed, held, migrated: this.definitions.migrated };
   }
 
   /**
@@ -164,7 +136,7 @@ export class LocalStepFunctions {
    */
   startExecution(name: string, input = '{}', qualifier?: string): { executionArn: string; startDate: number } {
     const version = qualifier === undefined || qualifier === this.aliasName ? this.currentVersion : qualifier;
-    if (!this.journal.definitions.has(version)) {
+    if (!this.definitions.has(version)) {
       throw new SfnApiError('StateMachineDoesNotExist', `State machine does not exist: '${this.stateMachineArn}:${qualifier}'`);
     }
     if (!NAME_PATTERN.test(name)) throw new SfnApiError('InvalidName', 'Invalid execution name');
@@ -288,7 +260,7 @@ export class LocalStepFunctions {
   }
 
   private run(ex: ExecutionRecord, replaying: boolean): void {
-    const { prepared, machine } = this.definitionOf(ex);
+    const { prepared, machine } = this.definitions.of(ex);
     const run: Run = { abort: new AbortController(), counters: new Map(), replaying };
     this.runs.set(ex.executionArn, run);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
