@@ -277,6 +277,8 @@ export interface EnvironmentInputs {
   /** Physical table names, keyed by table design id. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly stateMachineArn?: string;
+  /** The alias new journeys start through (functions that start executions). */
+  readonly stateMachineAliasArn?: string;
   readonly publicApiUrl?: string;
   readonly providerKeySecret?: string;
   /** The person index's key ring secret (Secrets Manager id or ARN), read at run time. */
@@ -317,6 +319,11 @@ export function functionEnvironment(
   if (def.stateMachine.length > 0) {
     if (!inputs.stateMachineArn) throw new Error(`${def.name} needs the state machine ARN`);
     env.JOURNEY_STATE_MACHINE_ARN = inputs.stateMachineArn;
+  }
+  if ((def.stateMachine as readonly StateMachineAccess[]).includes('start')) {
+    // Journeys start through the alias, so each runs on the version deployed when it started.
+    if (!inputs.stateMachineAliasArn) throw new Error(`${def.name} needs the state machine alias ARN`);
+    env.JOURNEY_ALIAS_ARN = inputs.stateMachineAliasArn;
   }
   const settings: Record<Setting, () => Record<string, string | undefined>> = {
     publicApiUrl: () => ({ PUBLIC_API_URL: inputs.publicApiUrl }),

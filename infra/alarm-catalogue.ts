@@ -14,6 +14,8 @@ export type AlarmMetric =
   /** A service metric from functions/shared/metric-catalogue.ts. */
   | { readonly source: 'service'; readonly metric: keyof typeof metricCatalogue }
   | { readonly source: 'journey'; readonly metric: 'ExecutionsFailed' | 'ExecutionsTimedOut' }
+  /** Executions of the definition version the last deploy published (started after it). */
+  | { readonly source: 'journey-version'; readonly metric: 'ExecutionsFailed' }
   | { readonly source: 'api'; readonly metric: '5XXError' }
   /** One alarm per function in the catalogue. */
   | { readonly source: 'function'; readonly metric: 'Errors' | 'Throttles' }
@@ -48,6 +50,15 @@ export const alarmCatalogue = [
     meaning: 'A referral journey (state machine execution) failed: the referral is stuck and nobody is acting on it.',
     firstStep:
       'Open the failed execution in Step Functions (state machine WorkWell-<slug>-journey) and note the failing state and error; once the cause is fixed, `npm run journeys -- redrive --area <slug> --referral <id>` (or `close`).',
+  },
+  {
+    name: 'journey-failed-new-version',
+    metric: { source: 'journey-version', metric: 'ExecutionsFailed' },
+    statistic: 'Sum',
+    above: none,
+    meaning: 'A journey that started on the journey definition version published by the last deploy failed: the deploy may have broken the workflow for new referrals.',
+    firstStep:
+      '`npm run journeys -- versions --area <slug>` shows which versions have journeys running; open the failed execution, and if the new definition is at fault point the alias `live` back to the previous version (see the upgrade runbook in README), then fix and deploy again.',
   },
   {
     name: 'journey-timed-out',

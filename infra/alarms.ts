@@ -19,6 +19,8 @@ export interface AreaAlarmsProps {
   readonly area: AreaSettings;
   readonly topic: sns.ITopic;
   readonly stateMachine: sfn.IStateMachine;
+  /** The journey version the last deploy published. */
+  readonly journeyVersionArn: string;
   readonly api: apigw.RestApi;
   readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
   readonly deadLetterQueues: Readonly<Partial<Record<FunctionName, sqs.IQueue>>>;
@@ -56,6 +58,9 @@ export class AreaAlarms extends Construct {
         return [{ name: def.name, metric: serviceMetric(props.area.slug, m.metric, opts) }];
       case 'journey':
         return [{ name: def.name, metric: props.stateMachine.metric(m.metric, opts) }];
+      case 'journey-version':
+        // Step Functions also publishes execution metrics per version, with its ARN as StateMachineArn.
+        return [{ name: def.name, metric: new cloudwatch.Metric({ namespace: 'AWS/States', metricName: m.metric, dimensionsMap: { StateMachineArn: props.journeyVersionArn }, ...opts }) }];
       case 'api':
         return [{ name: def.name, metric: props.api.metricServerError(opts) }];
       case 'function':

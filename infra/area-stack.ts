@@ -145,7 +145,7 @@ export class AreaStack extends Stack {
     // Observability: alarms to the operators' topic, and one dashboard.
     const operatorsTopic = createOperatorsTopic(this, area, key);
     const observed = { stateMachine: journey.stateMachine, api, functions };
-    new AreaAlarms(this, 'Alarms', { area, topic: operatorsTopic, deadLetterQueues, ...observed });
+    new AreaAlarms(this, 'Alarms', { area, topic: operatorsTopic, deadLetterQueues, journeyVersionArn: journey.version.attrArn, ...observed });
     createDashboard(this, { areaSlug: area.slug, ...observed });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
@@ -157,6 +157,8 @@ export class AreaStack extends Stack {
     new CfnOutput(this, 'CoachWorkspaceUrl', { value: `${publicApiUrl}/coach` });
     new CfnOutput(this, 'SelfReferralUrl', { value: `${publicApiUrl}/self-referral` });
     new CfnOutput(this, 'StateMachineArn', { value: journey.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', { value: journey.alias.attrArn });
+    new CfnOutput(this, 'StateMachineVersionArn', { value: journey.version.attrArn });
     new CfnOutput(this, 'OperatorsTopicArn', { value: operatorsTopic.topicArn });
     for (const [id, table] of Object.entries(data.tables)) {
       new CfnOutput(this, `${id}TableName`, { value: table.tableName });

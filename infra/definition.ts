@@ -80,7 +80,13 @@ function resolveValue(
     case 'Ref': {
       const pseudo = typeof arg === 'string' ? pseudoParameters(opts)[arg] : undefined;
       if (pseudo !== undefined) return pseudo;
-      throw new Error(`${where}: cannot resolve {"Ref": ${JSON.stringify(arg)}}; only AWS::Partition, AWS::Region, AWS::AccountId and AWS::URLSuffix are supported`);
+      // A Lambda alias (the journey calls functions through theirs): Ref is the alias ARN.
+      const alias = typeof arg === 'string' ? resources[arg] : undefined;
+      if (alias?.Type === 'AWS::Lambda::Alias' && typeof alias.Properties?.Name === 'string') {
+        const fn = resolveValue({ 'Fn::GetAtt': [alias.Properties.FunctionName?.Ref, 'Arn'] }, resources, opts, `${where} alias ${arg}`);
+        return `${String(fn)}:${alias.Properties.Name}`;
+      }
+      throw new Error(`${where}: cannot resolve {"Ref": ${JSON.stringify(arg)}}; only AWS::Partition, AWS::Region, AWS::AccountId, AWS::URLSuffix and Lambda aliases are supported`);
     }
     case 'Fn::GetAtt': {
       const [target, attribute] = typeof arg === 'string' ? splitOnce(arg, '.') : (arg as [unknown, unknown]);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,6 +18,7 @@ import {
   type FunctionDefinition,
   type FunctionName,
 } from '../functions/catalogue.ts';
+import { journeyAliasName } from './journey-state-machine.ts';
 import { encryptedLogGroup } from './logs.ts';
 
 /** Repository root: catalogue entries are relative to it, and it holds the lock file. */
@@ -128,6 +129,7 @@ export class AreaFunctions extends Construct {
           `AWS allows ${maxFunctionNameLength}. lambdaName() in functions/catalogue.ts must give a shorter name.`,
       );
     }
+    const aliasArn = `${props.stateMachine.stateMachineArn}:${journeyAliasName}`;
     const logGroup = encryptedLogGroup(this, `${def.name}-logs`, {
       logGroupName: `/aws/lambda/${functionName}`,
       key: props.key,
@@ -137,6 +139,7 @@ export class AreaFunctions extends Construct {
         areaSlug: props.areaSlug,
         tableNames: props.tableNames,
         ...(def.stateMachine.length > 0 ? { stateMachineArn: props.stateMachine.stateMachineArn } : {}),
+        ...((def.stateMachine as readonly string[]).includes('start') ? { stateMachineAliasArn: aliasArn } : {}),
         publicApiUrl: props.publicApiUrl,
         providerKeySecret: props.providerKeySecret,
         ...(props.personIndexKeySecret ? { personIndexKeySecretId: props.personIndexKeySecret.secretArn } : {}),
@@ -175,6 +178,8 @@ export class AreaFunctions extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       bundling: withBundledFiles(def),
+      // Versions behind the journey's aliases are kept, so an alias can go back to the code before.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       ...(deadLetterQueue ? { deadLetterQueue } : {}),
     });
     Tags.of(fn).add('workwell:function', def.name);
@@ -195,7 +200,8 @@ export class AreaFunctions extends Construct {
       props.personIndexKeySecret.grantRead(fn);
     }
     for (const access of def.stateMachine) {
-      if (access === 'start') props.stateMachine.grantStartExecution(fn);
+      // Journeys start only through the alias (functions/shared/journey-start.ts).
+      if (access === 'start') fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [aliasArn] }));
       else if (access === 'read') props.stateMachine.grantRead(fn);
       else if (access === 'respond') props.stateMachine.grantTaskResponse(fn);
       // Stopping acts on the area's journey executions, not on the state machine itself.

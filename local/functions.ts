@@ -28,6 +28,11 @@ export class LocalFunctions {
     await Promise.all(functionCatalogue.map((def) => this.handler(def)));
   }
 
+  /** Whether a function of this name exists here (an old definition may name one since removed). */
+  has(lambdaFunctionName: string): boolean {
+    return this.byLambdaName.has(lambdaFunctionName);
+  }
+
   definition(lambdaFunctionName: string): FunctionDefinition {
     const def = this.byLambdaName.get(lambdaFunctionName);
     if (!def) {

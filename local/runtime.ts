@@ -12,7 +12,7 @@ import { listCoaches, seedCoaches } from '../functions/shared/coach-store.ts';
 import { issueCredential, registerPartner, type PartnerInput } from '../functions/shared/partner-store.ts';
 import { tableName, tables } from '../functions/shared/tables.ts';
 import { areaDefinition } from '../infra/definition.ts';
-import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
+import { journeyAliasName, journeyStateMachineName } from '../infra/journey-state-machine.ts';
 import { type Clock, installClockAsDate, ScaledClock } from './clock.ts';
 import { PEOPLE_TIME_ENV } from '../functions/web/people-time.ts';
 import { workingCalendar } from '../functions/domain/working-time.ts';
@@ -25,7 +25,7 @@ import { LocalFunctions } from './functions.ts';
 import { connectMailbox, type LocalMailbox, startMailbox } from './mailbox.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { createGatewayHandler } from './gateway.ts';
-import { LocalStepFunctions } from './stepfunctions/engine.ts';
+import { LocalStepFunctions, type ResumeReport } from './stepfunctions/engine.ts';
 import { handleStepFunctionsRequest } from './stepfunctions/endpoint.ts';
 import { type LocalSecretsManager, newPersonIndexKeyRing, startLocalSecretsManager } from './secrets-manager.ts';
 
@@ -53,6 +53,11 @@ export interface RuntimeOptions {
   readonly mailEndpoint?: string;
   /** Run notifier and daily digest on the clock automatically (default true). */
   readonly schedule?: boolean;
+  /**
+   * The ASL to run as the current version instead of the area's synthesized one (tests deploying
+   * another release on the same data). Its function names must be this area's.
+   */
+  readonly definition?: Record<string, unknown>;
 }
 
 export interface Runtime {
@@ -183,6 +188,17 @@ function localSecret(dataDir: string | undefined, name: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** What a start did with the journeys it found: resumed each on its own version, or held and why. */
+function reportResume(engine: LocalStepFunctions, report: ResumeReport, dataDir: string | undefined, log: (line: string) => void): void {
+  if (report.migrated) {
+    log(`${report.migrated} journey(s) from a journal without definition versions taken as version ${engine.currentVersion} (README: upgrades)`);
+  }
+  if (report.resumed) log(`resumed ${report.resumed} journey(s) from ${dataDir}`);
+  for (const h of report.held) log(`journey ${h.name} NOT resumed: ${h.reason}; it is left as it was (README: upgrades)`);
+  const counts = engine.runningByVersion().map((v) => `${v.version}${v.current ? ' (current)' : ''}: ${v.running}`);
+  log(`journeys running by definition version: ${counts.join(', ')}`);
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -222,7 +238,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (credentialsDir) rmSync(credentialsDir, { recursive: true, force: true });
   };
   try {
-    const { definition } = areaDefinition(area.slug, { region, account: ACCOUNT });
+    const definition = opts.definition ?? areaDefinition(area.slug, { region, account: ACCOUNT }).definition;
     await dynamo.ready;
 
     const sfnServer = createServer((req, res) => handleStepFunctionsRequest(engine ? [engine] : [], req, res));
@@ -245,6 +261,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       areaSlug: area.slug,
       tableNames,
       stateMachineArn,
+      stateMachineAliasArn: `${stateMachineArn}:${journeyAliasName}`,
       publicApiUrl: gatewayUrl,
       providerKeySecret: localSecret(opts.dataDir, 'provider-key-secret'),
       personIndexKeySecretId,
@@ -301,6 +318,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     engine = new LocalStepFunctions({
       stateMachineArn,
       definition: definition as Record<string, unknown>,
+      aliasName: journeyAliasName,
+      hasFunction: (name) => functions.has(name),
       clock: opts.clock,
       invoke: (name, payload) => functions.invoke(name, payload),
       ...(opts.dataDir ? { journalPath: join(opts.dataDir, 'stepfunctions.jsonl') } : {}),
@@ -309,8 +328,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     scheduler = new LocalScheduler({ areaSlug: area.slug, calendar: workingCalendar(area), clock: opts.clock, functions, auto: opts.schedule ?? true, log });
     scheduler.start();
-    const resumed = engine.resume();
-    if (resumed) log(`resumed ${resumed} journey(s) from ${opts.dataDir}`);
+    reportResume(engine, engine.resume(), opts.dataDir, log);
 
     const running = engine;
     const gateway = createServer(

@@ -7,7 +7,7 @@ import type { AreaSettings } from '../areas/schema.ts';
 import { resetClients, sfn } from '../functions/shared/aws-clients.ts';
 import { forgetKeyRing, PERSON_INDEX_SECRET_ENV } from '../functions/shared/person-index-key.ts';
 import { journeysTable, tableName } from '../functions/shared/tables.ts';
-import { journeyStateMachineName } from '../infra/journey-state-machine.ts';
+import { journeyAliasName, journeyStateMachineName } from '../infra/journey-state-machine.ts';
 import { installClockAsDate } from '../local/clock.ts';
 import { clockFromFile, realNow } from '../local/clock-file.ts';
 
@@ -96,16 +96,22 @@ export function connectToArea(options: AreaConnection, usage: string): AreaSetti
  * (or on the local runtime's endpoint) with ListStateMachines.
  */
 export async function connectToJourneys(area: AreaSettings, explicitArn?: string): Promise<string> {
-  if (explicitArn) return (process.env.JOURNEY_STATE_MACHINE_ARN = explicitArn);
+  if (explicitArn) return useStateMachine(explicitArn);
   const name = journeyStateMachineName(area.slug);
   let nextToken: string | undefined;
   do {
     const page = await sfn().send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
     const found = page.stateMachines?.find((m) => m.name === name);
-    if (found?.stateMachineArn) return (process.env.JOURNEY_STATE_MACHINE_ARN = found.stateMachineArn);
+    if (found?.stateMachineArn) return useStateMachine(found.stateMachineArn);
     nextToken = page.nextToken;
   } while (nextToken);
   throw new UsageError(`No state machine named ${name} here: check the AWS profile and region, or pass --state-machine-arn.`);
+}
+
+/** The state machine (unqualified ARN) and its alias, which journeys start through. */
+function useStateMachine(arn: string): string {
+  process.env.JOURNEY_ALIAS_ARN = `${arn}:${journeyAliasName}`;
+  return (process.env.JOURNEY_STATE_MACHINE_ARN = arn);
 }
 
 /** Options every command takes: which area, and where its data is (see AreaConnection). */

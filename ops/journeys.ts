@@ -16,9 +16,12 @@
  *
  * Output is a readable table; `--json` prints JSON instead. With `--data-dir` (the local
  * runtime's data), times are the runtime's clock's.
+ *   versions                              running journeys by definition version and stage, which
+ *                                         version new journeys start on, and which can be retired
  */
 import { operatorCloseReasons } from '../functions/domain/journey-repair.ts';
 import { listNeedsAttention, redriveJourney } from '../functions/shared/journey-repair.ts';
+import { listJourneysByVersion } from '../functions/shared/journey-versions.ts';
 import { closeByOperator } from '../functions/shared/withdrawal.ts';
 import { listOnwardReferrals } from '../functions/shared/onward-referral-store.ts';
 import { getReferral, listTasks, listTimeline } from '../functions/shared/referral-store.ts';
@@ -34,7 +37,7 @@ import {
 import { journeyText, journeyView } from './journey-view.ts';
 import { print, shortTime, table } from './table.ts';
 
-const commands = ['needs-attention', 'show', 'redrive', 'close'] as const;
+const commands = ['needs-attention', 'show', 'redrive', 'close', 'versions'] as const;
 
 function usage(): string {
   return [
@@ -43,6 +46,7 @@ function usage(): string {
     '  show    <referral id>',
     '  redrive --referral <id>',
     `  close   --referral <id> --reason <${operatorCloseReasons.join('|')}>`,
+    '  versions'
   ].join('\n');
 }
 
@@ -84,6 +88,20 @@ async function run(argv: readonly string[]): Promise<number> {
       ]),
     );
     console.error(`${journeys.length} journey(s) in needs_attention in ${area.slug}.`);
+    return 0;
+  }
+
+  if (command === 'versions') {
+    await connectToJourneys(area, values['state-machine-arn']);
+    const versions = await listJourneysByVersion();
+    print(json, { area: area.slug, versions }, () =>
+      table(versions, [
+        { header: 'Version', value: (v) => v.version },
+        { header: 'Running', value: (v) => v.running, align: 'right' },
+        { header: 'By stage', value: (v) => Object.entries(v.byStage).map(([stage, n]) => `${stage} ${n}`).join(', ') },
+        { header: 'Note', value: (v) => (v.current ? 'new journeys start here' : v.retirable ? 'nothing running: can be retired' : '') },
+      ]),
+    );
     return 0;
   }
 

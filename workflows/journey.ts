@@ -12,6 +12,10 @@ import { journeyStates as S, type TaskType, taskTypes } from './states.ts';
  * documents; coaches' answers are stored by the task completion service, which sends the journey
  * only what it branches on). Per-area deadlines arrive from the triage step, so one definition
  * serves all areas.
+ *
+ * Each deploy that changes this definition publishes a new version, and journeys already
+ * running stay on theirs while calling today's handlers: every handler must accept the inputs
+ * and task results of the previous version (README: upgrades; test/local/upgrade.test.ts).
  */
 export interface JourneyProps {
   readonly functions: Readonly<Record<FunctionName, IFunction>>;

@@ -1,5 +1,4 @@
 import { randomUUID, createHash } from 'node:crypto';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -12,7 +11,8 @@ import type { OrganisationType } from '../domain/credentials.ts';
 import { intakeProblems, type IntakeProblem } from '../domain/intake-rules.ts';
 import { decideMatch, type MatchDecision } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
-import { requiredEnv, sfn } from './aws-clients.ts';
+import { requiredEnv } from './aws-clients.ts';
+import { startJourneyExecution } from './journey-start.ts';
 import { getCoach } from './coach-store.ts';
 import { errorFields, logSafe } from './observability.ts';
 import { notificationId, notificationPut } from './outbox.ts';
@@ -226,13 +226,7 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
 
 async function startJourney(referralId: string): Promise<void> {
   try {
-    await sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: requiredEnv('JOURNEY_STATE_MACHINE_ARN'),
-        name: referralId,
-        input: JSON.stringify({ referralId }),
-      }),
-    );
+    await startJourneyExecution(referralId, referralId);
   } catch (error) {
     if ((error as Error)?.name === 'ExecutionAlreadyExists') return; // started before, and since ended
     logSafe('error', 'journey start failed', { referralId, ...errorFields(error) });

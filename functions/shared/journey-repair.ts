@@ -7,10 +7,11 @@
  * is `journeyExecutionName(referralId, redrives)`) and lastStage 'redriven' until the new
  * execution records a stage, so a repeated failure is recorded again.
  */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { attentionOf, journeyExecutionName, planRedrive, type RedrivePlan } from '../domain/journey-repair.ts';
 import { dynamo, requiredEnv, sfn } from './aws-clients.ts';
+import { startJourneyExecution } from './journey-start.ts';
 import { listOnwardReferrals } from './onward-referral-store.ts';
 import {
   getReferral,
@@ -84,9 +85,7 @@ async function executionExists(referralId: string, redrives: number): Promise<bo
 async function startExecution(referralId: string, redrives: number): Promise<string> {
   const name = journeyExecutionName(referralId, redrives);
   try {
-    await sfn().send(
-      new StartExecutionCommand({ stateMachineArn: requiredEnv('JOURNEY_STATE_MACHINE_ARN'), name, input: JSON.stringify({ referralId }) }),
-    );
+    await startJourneyExecution(name, referralId);
   } catch (error) {
     // Started by an earlier attempt of this very redrive (same name, same input).
     if ((error as Error)?.name !== 'ExecutionAlreadyExists') throw error;

@@ -9,7 +9,8 @@ import type { ExecutionRecord } from './journal.ts';
  */
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
-function summary(ex: ExecutionRecord) {
+/** As AWS lists an execution: with the version it runs on and the alias it was started through. */
+function summary(engine: LocalStepFunctions, ex: ExecutionRecord) {
   return {
     executionArn: ex.executionArn,
     stateMachineArn: ex.stateMachineArn,
@@ -17,7 +18,14 @@ function summary(ex: ExecutionRecord) {
     status: ex.status,
     startDate: seconds(ex.startDate),
     stopDate: seconds(ex.stopDate),
+    stateMachineVersionArn: ex.version ? engine.versionArn(ex.version) : undefined,
+    stateMachineAliasArn: ex.aliasName ? engine.aliasArn : undefined,
   };
+}
+
+/** `...:stateMachine:<name>:<qualifier>`: a version or alias; undefined for the state machine itself. */
+function qualifierOf(arn: unknown): string | undefined {
+  return String(arn ?? '').split(':')[7];
 }
 
 type Operation = (engine: LocalStepFunctions, body: Record<string, any>) => unknown;
@@ -26,7 +34,7 @@ const operations: Record<string, { arnField?: string; run: Operation }> = {
   StartExecution: {
     arnField: 'stateMachineArn',
     run: (engine, body) => {
-      const { executionArn, startDate } = engine.startExecution(body.name ?? crypto.randomUUID(), body.input ?? '{}');
+      const { executionArn, startDate } = engine.startExecution(body.name ?? crypto.randomUUID(), body.input ?? '{}', qualifierOf(body.stateMachineArn));
       return { executionArn, startDate: seconds(startDate) };
     },
   },
@@ -35,7 +43,7 @@ const operations: Record<string, { arnField?: string; run: Operation }> = {
     run: (engine, body) => {
       const ex = engine.describeExecution(body.executionArn);
       return {
-        ...summary(ex),
+        ...summary(engine, ex),
         input: JSON.stringify(ex.input),
         output: ex.output === undefined ? undefined : JSON.stringify(ex.output),
         error: ex.error,
@@ -45,7 +53,34 @@ const operations: Record<string, { arnField?: string; run: Operation }> = {
   },
   ListExecutions: {
     arnField: 'stateMachineArn',
-    run: (engine, body) => ({ executions: engine.listExecutions(body.statusFilter).slice(0, body.maxResults || 1000).map(summary) }),
+    run: (engine, body) => ({
+      executions: engine
+        .listExecutions(body.statusFilter, qualifierOf(body.stateMachineArn))
+        .slice(0, body.maxResults || 1000)
+        .map((ex) => summary(engine, ex)),
+    }),
+  },
+  ListStateMachineVersions: {
+    arnField: 'stateMachineArn',
+    run: (engine) => ({
+      stateMachineVersions: engine.versions().map((v) => ({ stateMachineVersionArn: engine.versionArn(v.version), creationDate: seconds(v.recordedAt) })),
+    }),
+  },
+  // The alias always routes every start to the current version.
+  DescribeStateMachineAlias: {
+    arnField: 'stateMachineAliasArn',
+    run: (engine, body) => {
+      if (qualifierOf(body.stateMachineAliasArn) !== engine.aliasName) {
+        throw new SfnApiError('ResourceNotFound', `Alias does not exist: '${body.stateMachineAliasArn}'`);
+      }
+      return {
+        stateMachineAliasArn: engine.aliasArn,
+        name: engine.aliasName,
+        routingConfiguration: [{ stateMachineVersionArn: engine.versionArn(engine.currentVersion), weight: 100 }],
+        creationDate: 0,
+        updateDate: 0,
+      };
+    },
   },
   StopExecution: {
     arnField: 'executionArn',
@@ -72,9 +107,8 @@ const operations: Record<string, { arnField?: string; run: Operation }> = {
 function engineFor(engines: readonly LocalStepFunctions[], arnField: string | undefined, body: Record<string, any>) {
   if (!arnField) return engines;
   const arn = String(body[arnField] ?? '');
-  const machineArn = arn.includes(':execution:')
-    ? arn.replace(':execution:', ':stateMachine:').split(':').slice(0, 7).join(':')
-    : arn;
+  // Versions and aliases (a qualifier after the name) belong to their state machine.
+  const machineArn = arn.replace(':execution:', ':stateMachine:').split(':').slice(0, 7).join(':');
   const engine = engines.find((e) => e.stateMachineArn === machineArn);
   if (!engine) {
     throw arnField === 'executionArn'

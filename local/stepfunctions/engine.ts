@@ -1,25 +1,27 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from '../clock.ts';
 import { SfnApiError, taskError } from './errors.ts';
 import { type ExecutionRecord, Journal, type StepRecord, type TokenRecord } from './journal.ts';
 import {
   functionNameFromArn,
-  prepareDefinition,
-  type PreparedDefinition,
   type TaskSpec,
   TOKEN_PLACEHOLDER,
   withToken,
   type WrappedInput,
 } from './prepare.ts';
+import { DefinitionVersions, UnreplayableVersion } from './versions.ts';
 
 /** Runs one Lambda handler; throws an Error whose name is the Lambda error type. */
 export type InvokeFunction = (functionName: string, payload: unknown) => Promise<unknown>;
 
 export interface EngineOptions {
   readonly stateMachineArn: string;
-  /** The plain ASL document synthesized by CDK. */
+  /** The plain ASL document synthesized by CDK: the current version, which new executions start on. */
   readonly definition: Record<string, unknown>;
+  /** The alias that always points at the current version (StartExecution through it). */
+  readonly aliasName?: string;
+  /** Whether this runtime can run a Lambda function (an old definition may call one that is gone). */
+  readonly hasFunction?: (functionName: string) => boolean;
   readonly invoke: InvokeFunction;
   readonly clock: Clock;
   /** Journal file; executions survive a restart. Without it, state is memory only. */
@@ -31,6 +33,20 @@ export interface EngineOptions {
 
 const MAX_INPUT_BYTES = 256 * 1024;
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** An execution that could not be resumed on its version, and why (no personal data). */
+export interface HeldExecution {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly reason: string;
+}
+
+export interface ResumeReport {
+  readonly resumed: number;
+  readonly held: readonly HeldExecution[];
+  /** Running executions from a journal without versions, pinned to the current version. */
+  readonly migrated: number;
+}
 
 interface Run {
   abort: AbortController;
@@ -49,9 +65,9 @@ interface Run {
  */
 export class LocalStepFunctions {
   readonly stateMachineArn: string;
-  private readonly prepared: PreparedDefinition;
-  private readonly machine: StateMachine;
+  readonly aliasName: string;
   private readonly journal: Journal;
+  private readonly definitions: DefinitionVersions;
   private readonly runs = new Map<string, Run>();
   private readonly tokenWaiters = new Map<string, () => void>();
   private readonly completions = new Map<string, Promise<void>>();
@@ -62,26 +78,67 @@ export class LocalStepFunctions {
 
   constructor(private readonly opts: EngineOptions) {
     this.stateMachineArn = opts.stateMachineArn;
-    this.prepared = prepareDefinition(opts.definition);
-    this.machine = new StateMachine(this.prepared.definition as never, {
-      validationOptions: { checkArn: false, checkPaths: true },
-    });
+    this.aliasName = opts.aliasName ?? 'live';
     this.journal = new Journal(opts.journalPath);
+    this.definitions = new DefinitionVersions(this.journal, opts.definition, opts.hasFunction ?? (() => true), opts.clock.now());
   }
 
-  /** Continues every execution that was running when the runtime stopped. */
-  resume(): number {
+  /** The version new executions start on. */
+  get currentVersion(): string {
+    return this.definitions.current;
+  }
+
+  /** The ARN of a version, as AWS shows it: the state machine ARN qualified by the version. */
+  versionArn(version: string): string {
+    return `${this.stateMachineArn}:${version}`;
+  }
+
+  get aliasArn(): string {
+    return `${this.stateMachineArn}:${this.aliasName}`;
+  }
+
+  /** Versions this runtime holds (the current one and those running executions started on), newest first. */
+  versions(): { version: string; recordedAt: number }[] {
+    return this.definitions.list();
+  }
+
+  /** Running executions per version, the current version always listed. */
+  runningByVersion(): { version: string; current: boolean; running: number }[] {
+    return this.definitions.running();
+  }
+
+  /**
+   * Continues every execution that was running when the runtime stopped, each on the version it
+   * started on. One whose definition is missing or cannot run here is held, never moved onto
+   * another version: it stays RUNNING in the journal, and the report says why.
+   */
+  resume(): ResumeReport {
     let resumed = 0;
+    const held: HeldExecution[] = [];
     for (const ex of this.journal.executions.values()) {
-      if (ex.status === 'RUNNING' && !this.runs.has(ex.executionArn)) {
-        this.run(ex, true);
-        resumed++;
+      if (ex.status !== 'RUNNING' || this.runs.has(ex.executionArn)) continue;
+      try {
+        this.definitions.of(ex);
+      } catch (error) {
+        if (!(error instanceof UnreplayableVersion)) throw error;
+        held.push({ name: ex.name, version: ex.version, reason: error.message });
+        continue;
       }
+      this.run(ex, true);
+      resumed++;
     }
-    return resumed;
+    return { resumed, held, migrated: this.definitions.migrated };
   }
 
-  startExecution(name: string, input = '{}'): { executionArn: string; startDate: number } {
+  /**
+   * Starts an execution on the current version (unqualified ARN or the alias, as `qualifier`) or
+   * on a version this runtime holds (its id as `qualifier`).
+   */
+  startExecution(name: string, input = '{}', qualifier?: string): { executionArn: string; startDate: number } {
+    const version = qualifier === undefined || qualifier === this.aliasName ? this.currentVersion : qualifier;
+    if (!this.definitions.has(version)) {
+      throw new SfnApiError('StateMachineDoesNotExist', `State machine does not exist: '${this.stateMachineArn}:${qualifier}'`);
+    }
     if (!NAME_PATTERN.test(name)) throw new SfnApiError('InvalidName', 'Invalid execution name');
     if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
       throw new SfnApiError('InvalidExecutionInput', 'Input exceeds 256 KiB');
@@ -105,6 +162,8 @@ export class LocalStepFunctions {
       executionArn,
       stateMachineArn: this.stateMachineArn,
       name,
+      version,
+      ...(qualifier === this.aliasName ? { aliasName: qualifier } : {}),
       input: parsed,
       startDate: this.opts.clock.now(),
       status: 'RUNNING',
@@ -120,9 +179,11 @@ export class LocalStepFunctions {
     return ex;
   }
 
-  listExecutions(status?: ExecutionRecord['status']): ExecutionRecord[] {
+  /** Newest first; with `qualifier`, only those started on that version or through that alias. */
+  listExecutions(status?: ExecutionRecord['status'], qualifier?: string): ExecutionRecord[] {
     return [...this.journal.executions.values()]
       .filter((ex) => !status || ex.status === status)
+      .filter((ex) => qualifier === undefined || (qualifier === this.aliasName ? ex.aliasName === qualifier : ex.version === qualifier))
       .sort((a, b) => b.startDate - a.startDate);
   }
 
@@ -199,26 +260,27 @@ export class LocalStepFunctions {
   }
 
   private run(ex: ExecutionRecord, replaying: boolean): void {
+    const { prepared, machine } = this.definitions.of(ex);
     const run: Run = { abort: new AbortController(), counters: new Map(), replaying };
     this.runs.set(ex.executionArn, run);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const spec of this.prepared.tasks.values()) {
+    for (const spec of prepared.tasks.values()) {
       handlers[spec.stateName] = (input) => this.runTask(ex, run, spec, input as WrappedInput);
     }
     const scale = this.opts.retryScale ?? 1;
     const retryIntervalOverrides: Record<string, number[]> = {};
     if (scale !== 1) {
-      for (const { name, intervalsSeconds } of this.prepared.retryableStates) {
+      for (const { name, intervalsSeconds } of prepared.retryableStates) {
         retryIntervalOverrides[name] = intervalsSeconds.map((seconds) => Math.round(seconds * 1000 * scale));
       }
     }
     const smName = this.stateMachineArn.split(':').pop();
-    const execution = this.machine.run(ex.input as never, {
+    const execution = machine.run(ex.input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
       noThrowOnAbort: true,
       context: {
         Execution: { Id: ex.executionArn, Name: ex.name, StartTime: new Date(ex.startDate).toISOString() },
-        StateMachine: { Id: this.stateMachineArn, Name: smName },
+        StateMachine: { Id: ex.version ? this.versionArn(ex.version) : this.stateMachineArn, Name: smName },
         Task: { Token: TOKEN_PLACEHOLDER },
       },
     });

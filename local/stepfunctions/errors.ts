@@ -13,6 +13,7 @@ export class SfnApiError extends Error {
       | 'TaskTimedOut'
       | 'StateMachineDoesNotExist'
       | 'ValidationException'
+      | 'ResourceNotFound'
       | 'UnknownOperationException',
     message: string,
   ) {

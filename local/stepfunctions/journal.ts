@@ -33,6 +33,10 @@ export interface ExecutionRecord {
   executionArn: string;
   stateMachineArn: string;
   name: string;
+  /** The definition version it started on (absent in journals written before versions). */
+  version?: string;
+  /** The alias it was started through, if any. */
+  aliasName?: string;
   input: unknown;
   startDate: number;
   status: ExecutionStatus;
@@ -47,7 +51,16 @@ export interface ExecutionRecord {
   tokens: Record<string, string>;
 }
 
+/** A definition an execution runs on, kept while any running execution needs it. */
+export interface DefinitionRecord {
+  id: string;
+  recordedAt: number;
+  definition: Record<string, unknown>;
+}
+
 type Entry =
+  | { t: 'definition'; r: DefinitionRecord }
+  | { t: 'version'; arn: string; id: string }
   | { t: 'start'; e: Omit<ExecutionRecord, 'steps' | 'waits' | 'tokens'> }
   | { t: 'step'; arn: string; id: string; r: StepRecord }
   | { t: 'wait'; arn: string; id: string; until: number }
@@ -58,6 +71,7 @@ type Entry =
 export class Journal {
   readonly executions = new Map<string, ExecutionRecord>();
   readonly tokens = new Map<string, TokenRecord>();
+  readonly definitions = new Map<string, DefinitionRecord>();
 
   constructor(private readonly path?: string) {
     if (!path) return;
@@ -81,6 +95,14 @@ export class Journal {
 
   private apply(entry: Entry): void {
     switch (entry.t) {
+      case 'definition':
+        this.definitions.set(entry.r.id, entry.r);
+        break;
+      case 'version': {
+        const ex = this.executions.get(entry.arn);
+        if (ex) ex.version = entry.id;
+        break;
+      }
       case 'start':
         this.executions.set(entry.e.executionArn, { ...entry.e, steps: {}, waits: {}, tokens: {} });
         break;
@@ -118,10 +140,18 @@ export class Journal {
     if (this.path) appendFileSync(this.path, `${JSON.stringify(entry)}\n`);
   }
 
-  /** Rewrites the file with only what is still needed: finished executions lose their steps. */
+  /**
+   * Rewrites the file with only what is still needed: finished executions lose their steps, and
+   * definitions no running execution started on are dropped (the runtime records its current one).
+   */
   private compact(): void {
     if (!this.path) return;
     const lines: string[] = [];
+    const needed = new Set([...this.executions.values()].filter((ex) => ex.status === 'RUNNING').map((ex) => ex.version));
+    for (const [id, r] of this.definitions) {
+      if (needed.has(id)) lines.push(JSON.stringify({ t: 'definition', r } satisfies Entry));
+      else this.definitions.delete(id);
+    }
     for (const ex of this.executions.values()) {
       const { steps, waits, tokens, ...summary } = ex;
       lines.push(JSON.stringify({ t: 'start', e: { ...summary, status: 'RUNNING' } } satisfies Entry));
@@ -142,6 +172,16 @@ export class Journal {
       }
     }
     writeFileAtomically(this.path, lines.length ? `${lines.join('\n')}\n` : '');
+  }
+
+  /** Keeps a definition (once) so executions that started on it can be replayed after a restart. */
+  recordDefinition(r: DefinitionRecord): void {
+    if (!this.definitions.has(r.id)) this.write({ t: 'definition', r });
+  }
+
+  /** Records the version of an execution from a journal written before versions (README: upgrades). */
+  assignVersion(arn: string, id: string): void {
+    this.write({ t: 'version', arn, id });
   }
 
   startExecution(e: Omit<ExecutionRecord, 'steps' | 'waits' | 'tokens'>): ExecutionRecord {

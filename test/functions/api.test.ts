@@ -1,3 +1,4 @@
+import { journeyAliasName } from '../../infra/journey-state-machine.ts';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +12,8 @@ import { apiEvent, lambdaContext } from '../support/events.ts';
 import { startHoldingStateMachine, type LocalSfnEndpoint } from '../support/step-functions.ts';
 
 const stateMachineArn = `arn:aws:states:eu-west-2:000000000000:stateMachine:WorkWell-${TEST_AREA}-journey`;
+// Intake starts journeys through the alias (functions/shared/journey-start.ts).
+const aliasArn = `${stateMachineArn}:${journeyAliasName}`;
 let db: TestDatabase;
 let sfn: LocalSfnEndpoint;
 let logged: string[] = [];
@@ -41,7 +44,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
-  process.env.JOURNEY_STATE_MACHINE_ARN = stateMachineArn;
+  process.env.JOURNEY_ALIAS_ARN = aliasArn;
 });
 
 const personalValues = ['Alex', 'Example Manufacturing', 'S1 2HE', '9434765919', 'alex.example@example.com', '07700 900123', '1985-06-15'];
@@ -178,7 +181,7 @@ describe('POST /v1/referrals (intake)', () => {
 
   it('keeps the referral (needs_attention) and answers 503 when the journey cannot start', async () => {
     // A state machine the endpoint does not know: the real service answers StateMachineDoesNotExist.
-    process.env.JOURNEY_STATE_MACHINE_ARN = stateMachineArn.replace(/journey$/, 'missing');
+    process.env.JOURNEY_ALIAS_ARN = aliasArn.replace(/journey:/, 'missing:');
     const body = JSON.stringify(referralForNewPerson());
     const res = await post(body);
     expect(res.statusCode).toBe(503);
@@ -196,7 +199,7 @@ describe('POST /v1/referrals (intake)', () => {
     for (const value of personalValues) expect(logs).not.toContain(value);
 
     // The partner's retry finds the stored referral and starts its journey: nothing lost, no second referral.
-    process.env.JOURNEY_STATE_MACHINE_ARN = stateMachineArn;
+    process.env.JOURNEY_ALIAS_ARN = aliasArn;
     const retry = await post(body);
     expect(retry.statusCode).toBe(202);
     expect(JSON.parse(retry.body).referralId).toBe(problem.referralId);

@@ -1,3 +1,4 @@
+import { journeyAliasName } from '../../infra/journey-state-machine.ts';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionCatalogue } from '../../functions/catalogue.ts';
@@ -58,18 +59,20 @@ describe('resolveDefinition', () => {
     for (const name of expected) expect(names, name).toContain(name);
   });
 
-  it('names Lambda functions by ARN built from their FunctionName, with no intrinsics left', () => {
+  it('names Lambda functions by the ARN of their journey alias, built from their FunctionName, with no intrinsics left', () => {
     const { definition } = resolveDefinition(template, opts);
     const arns = new Set(strings(definition).filter((s) => s.startsWith('arn:')));
     const workflowFunctions = ['triage', 'assign-coach', 'join-waitlist', 'open-task', 'record-stage', 'send-onward-referral'];
     for (const name of workflowFunctions) {
-      expect(arns).toContain(`arn:aws:lambda:eu-west-2:123456789012:function:WorkWell-${slug}-${name}`);
+      expect(arns).toContain(`arn:aws:lambda:eu-west-2:123456789012:function:WorkWell-${slug}-${name}:${journeyAliasName}`);
     }
     expect(arns).toContain('arn:aws:states:::lambda:invoke.waitForTaskToken');
     for (const arn of arns) {
       if (arn.startsWith('arn:aws:lambda:')) {
-        const name = arn.split(':function:')[1];
+        // Every call goes through an alias: an old definition version never pins old code.
+        const [name, qualifier] = arn.split(':function:')[1]!.split(':');
         expect(functionCatalogue.map((f) => `WorkWell-${slug}-${f.name}`)).toContain(name);
+        expect(qualifier).toBe(journeyAliasName);
       }
     }
     expect(JSON.stringify(definition)).not.toMatch(/Fn::|"Ref"/);

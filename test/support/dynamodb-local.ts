@@ -5,6 +5,7 @@ import { idempotencyTable, journeysTable, tableName } from '../../functions/shar
 import { resetClients } from '../../functions/shared/aws-clients.ts';
 import { forgetKeyRing, PERSON_INDEX_SECRET_ENV } from '../../functions/shared/person-index-key.ts';
 import { newPersonIndexKeyRing, startLocalSecretsManager } from '../../local/secrets-manager.ts';
+import { journeyAliasName } from '../../infra/journey-state-machine.ts';
 
 /**
  * DynamoDB Local in memory for handler tests: started on a random free port, tables created
@@ -34,7 +35,11 @@ export function setHandlerEnvironment(opts: { dynamoEndpoint: string; sfnEndpoin
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   if (opts.sfnEndpoint) process.env.AWS_ENDPOINT_URL_SFN = opts.sfnEndpoint;
-  if (opts.stateMachineArn) process.env.JOURNEY_STATE_MACHINE_ARN = opts.stateMachineArn;
+  if (opts.stateMachineArn) {
+    process.env.JOURNEY_STATE_MACHINE_ARN = opts.stateMachineArn;
+    // Journeys start through the alias (functions/shared/journey-start.ts).
+    process.env.JOURNEY_ALIAS_ARN = `${opts.stateMachineArn}:${journeyAliasName}`;
+  }
   resetClients();
 }
 

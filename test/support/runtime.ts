@@ -34,6 +34,8 @@ export interface TestRuntimeOptions {
   readonly stepFunctionsPort?: number;
   /** The runtime's own lines (journey steps, scheduler), as `npm start` prints them. */
   readonly log?: (line: string) => void;
+  /** Another journey definition to deploy (test/support/upgrade.ts). */
+  readonly definition?: Record<string, unknown>;
 }
 
 export async function startTestRuntime(areaSlug = 'south-yorkshire', opts: TestRuntimeOptions = {}): Promise<TestRuntime> {
