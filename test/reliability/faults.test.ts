@@ -5,6 +5,7 @@ import { getReferral, listTasks, listTimeline, queryPartition } from '../../func
 import { nhsNumberFor, validReferral } from '../fixtures/referrals.ts';
 import { injectDynamoFaults } from '../support/faults.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
+import { asSentBy } from '../support/partners.ts';
 import { HOUR } from '../support/runtime.ts';
 import { until } from '../support/until.ts';
 
@@ -38,7 +39,8 @@ describe('DynamoDB throttling and internal errors', () => {
       // Partners send with an Idempotency-Key and send again after a refusal, as the contract asks.
       await Promise.all(
         Array.from({ length: REFERRALS }, async (_, i) => {
-          const body = JSON.stringify(newPerson());
+          // Five demo partners of five kinds: each sends a source its kind may send.
+          const body = JSON.stringify(asSentBy(rt.partners[i % 5]!.organisationType, newPerson()));
           for (let attempt = 1; ; attempt++) {
             const res = await fetch(`${rt.gatewayUrl}/v1/referrals`, {
               method: 'POST',
