@@ -8,7 +8,8 @@
  *   partner     PARTNER#<partnerId>  PARTNER                   PARTNERS   <partnerId>
  *   credential  PARTNER#<partnerId>  CREDENTIAL#<credentialId> -          -
  *
- * - partner: type 'partner', partnerId, name, organisationType, odsCode (optional), status
+ * - partner: type 'partner', partnerId, name, organisationType, odsCode (optional), fhirEndpoint
+ *   (optional: where BaRS status updates about its referrals are posted), status
  *   (active | suspended), createdAt, updatedAt, suspendedAt (while suspended).
  * - credential: type 'credential', partnerId, credentialId, hash (sha256 of the token; the
  *   token itself is never stored), createdAt, revokedAt (once revoked), lastUsedAt (written at
@@ -53,6 +54,8 @@ export interface StoredPartner {
   readonly name: string;
   readonly organisationType: OrganisationType;
   readonly odsCode?: string;
+  /** The partner's FHIR messaging endpoint: BaRS status updates about its referrals go there. */
+  readonly fhirEndpoint?: string;
   readonly status: PartnerStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -76,6 +79,15 @@ export interface IssuedCredential {
   readonly createdAt: string;
 }
 
+/**
+ * A FHIR endpoint: https only, except plain http on this machine (the local runtime's test
+ * receivers), as for providers' webhooks.
+ */
+export const FhirEndpointSchema = z
+  .url()
+  .max(2048)
+  .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'an https URL');
+
 export const PartnerInputSchema = z.strictObject({
   partnerId: z
     .string()
@@ -89,6 +101,7 @@ export const PartnerInputSchema = z.strictObject({
     .string()
     .regex(/^[A-Z0-9]{3,10}$/, 'an ODS code: 3 to 10 upper-case letters and digits')
     .optional(),
+  fhirEndpoint: FhirEndpointSchema.optional(),
 });
 export type PartnerInput = z.input<typeof PartnerInputSchema>;
 
@@ -171,6 +184,7 @@ export async function registerPartner(
     name: valid.name,
     organisationType: valid.organisationType,
     ...(valid.odsCode ? { odsCode: valid.odsCode } : {}),
+    ...(valid.fhirEndpoint ? { fhirEndpoint: valid.fhirEndpoint } : {}),
     status: 'active',
     createdAt: at,
     updatedAt: at,
@@ -197,7 +211,8 @@ export async function registerPartner(
       existing &&
       existing.name === partner.name &&
       existing.organisationType === partner.organisationType &&
-      existing.odsCode === partner.odsCode
+      existing.odsCode === partner.odsCode &&
+      (partner.fhirEndpoint === undefined || existing.fhirEndpoint === partner.fhirEndpoint)
     ) {
       return { partner: existing, created: false };
     }
@@ -213,6 +228,35 @@ export async function listPartners(): Promise<StoredPartner[]> {
     ExpressionAttributeValues: { ':pk': PARTNERS_INDEX_KEY },
   });
   return items.map(toPartner);
+}
+
+/**
+ * Sets (a URL) or removes (null) the partner's FHIR endpoint. Status updates already waiting in
+ * the outbox keep the address they were written with.
+ */
+export async function setPartnerEndpoint(
+  partnerId: string,
+  fhirEndpoint: string | null,
+  now: Date = new Date(),
+): Promise<StoredPartner> {
+  if (!isPartnerId(partnerId)) throw new PartnerNotFound();
+  const endpoint = fhirEndpoint === null ? null : FhirEndpointSchema.parse(fhirEndpoint);
+  try {
+    const { Attributes } = await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: partnerKeys.partner(partnerId),
+        UpdateExpression: endpoint === null ? 'SET updatedAt = :at REMOVE fhirEndpoint' : 'SET updatedAt = :at, fhirEndpoint = :endpoint',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': now.toISOString(), ...(endpoint === null ? {} : { ':endpoint': endpoint }) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toPartner(Attributes!);
+  } catch (error) {
+    if (isConditionFailure(error)) throw new PartnerNotFound();
+    throw error;
+  }
 }
 
 async function setPartnerStatus(
