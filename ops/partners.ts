@@ -9,6 +9,9 @@
  *            `register --id <id>` alone registers a partner listed in the area's settings
  *   update   --partner <id> --fhir-endpoint <https url | none>
  *            where BaRS status updates about the partner's referrals are posted (none: not sent)
+ *   practice --ods <code> --fhir-endpoint <https url | none>
+ *            a GP practice's endpoint for discharge summaries (practices need not be partners)
+ *   gp-summaries                                 discharge summaries held for want of an endpoint
  *   issue    --partner <id>                      a new credential (rotation: the old one stays
  *                                                valid until revoked)
  *   revoke   --partner <id> --credential <id>    the credential is refused from now on
@@ -37,15 +40,17 @@ import {
   reinstatePartner,
   revokeCredential,
   setPartnerEndpoint,
+  setPracticeEndpoint,
   suspendPartner,
   type IssuedCredential,
 } from '../functions/shared/partner-store.ts';
+import { listHeldSummaries } from '../functions/shared/gp-summary.ts';
 import { print, shortTime, table } from './table.ts';
 import { connectToArea, parseCommand, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
 
 export { UsageError };
 
-const commands = ['register', 'update', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
+const commands = ['register', 'update', 'practice', 'gp-summaries', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
 type Command = (typeof commands)[number];
 
 function usage(): string {
@@ -54,6 +59,8 @@ function usage(): string {
     '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--fhir-endpoint <https url>] [--no-credential]',
     "  register --id <partner id>   (a partner listed in the area's settings: name, type and ODS code from there)",
     '  update   --partner <id> --fhir-endpoint <https url | none>   (where BaRS status updates about its referrals go)',
+    '  practice --ods <GP practice code> --fhir-endpoint <https url | none>   (where discharge summaries for the practice go)',
+    '  gp-summaries   (discharge summaries held because the practice has no endpoint)',
     '  issue    --partner <id>',
     '  revoke   --partner <id> --credential <id>',
     '  suspend  --partner <id>',
@@ -130,6 +137,24 @@ async function run(argv: readonly string[]): Promise<number> {
       if (!endpoint) throw new UsageError('update needs --fhir-endpoint (a URL, or none to remove it).');
       const partner = await setPartnerEndpoint(partnerId(), endpoint === 'none' ? null : endpoint);
       console.error(`Updated ${partner.partnerId}: ${partner.fhirEndpoint ? `FHIR endpoint ${partner.fhirEndpoint}` : 'no FHIR endpoint'}.`);
+      return 0;
+    }
+    case 'practice': {
+      const endpoint = values['fhir-endpoint'];
+      if (!values.ods || !endpoint) throw new UsageError('practice needs --ods and --fhir-endpoint (a URL, or none to remove it).');
+      await setPracticeEndpoint(values.ods, endpoint === 'none' ? null : endpoint);
+      console.error(`GP practice ${values.ods}: ${endpoint === 'none' ? 'no endpoint (summaries are held for the team lead)' : `discharge summaries go to ${endpoint}`}.`);
+      return 0;
+    }
+    case 'gp-summaries': {
+      const held = await listHeldSummaries();
+      print(json, { area: area.slug, held }, () =>
+        table(held, [
+          { header: 'referral', value: (h) => h.referralId },
+          { header: 'practice', value: (h) => h.practice },
+          { header: 'held since', value: (h) => shortTime(h.heldAt) },
+        ]),
+      );
       return 0;
     }
     case 'issue':

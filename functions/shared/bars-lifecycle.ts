@@ -1,6 +1,7 @@
 import { BARS_STATUS_TEMPLATE, type LifecycleEvent, lifecycleEventOfStage } from '../domain/bars-lifecycle.ts';
 import type { ReferralStatus } from '../domain/referral.ts';
 import type { StatusStage } from '../domain/stages.ts';
+import { gpSummaryOutbox } from './gp-summary.ts';
 import { notificationId, outboxPut } from './outbox.ts';
 import { getPartner } from './partner-store.ts';
 import type { StoredReferral, TransactItem } from './referral-store.ts';
@@ -34,7 +35,10 @@ export async function lifecycleOutbox(
   ];
 }
 
-/** The status update a recorded stage calls for (none for most repeats: see recordStage). */
+/** What a recorded stage writes with it: the referrer's status update; at discharge, the GP practice's summary too. */
 export function stageLifecycleOutbox(stage: StatusStage, reason?: string) {
-  return (referral: StoredReferral, status: ReferralStatus, at: string) => lifecycleOutbox(referral, lifecycleEventOfStage(stage, reason), status, at);
+  return async (referral: StoredReferral, status: ReferralStatus, at: string): Promise<TransactItem[]> => [
+    ...(await lifecycleOutbox(referral, lifecycleEventOfStage(stage, reason), status, at)),
+    ...(stage === 'completed' ? await gpSummaryOutbox(referral, at) : []),
+  ];
 }

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BARS_STATUS_TEMPLATE, type LifecycleEvent, lifecycleEvents, statusUpdateMessage } from '../domain/bars-lifecycle.ts';
 import { FHIR_JSON } from '../domain/fhir-terminology.ts';
+import { dischargeSummaryMessage, GP_SUMMARY_TEMPLATE } from '../domain/gp-summary.ts';
 import { type ReferralStatus, referralStatuses } from '../domain/referral.ts';
+import { summaryInputOf } from './gp-summary.ts';
 import { errorFields } from './observability.ts';
 
 /**
@@ -39,29 +41,25 @@ export class FhirEndpointUnavailable extends Error {
 
 const TIMEOUT_MS = 10_000;
 
-/** Message builders by outbox template; an unknown template is permanent. */
-export type FhirMessageBuilder = (seed: string, fields: Readonly<Record<string, string>>) => Record<string, unknown>;
-
-const builders = new Map<string, FhirMessageBuilder>();
-
-export function registerFhirMessage(template: string, build: FhirMessageBuilder): void {
-  builders.set(template, build);
-}
-
-registerFhirMessage(BARS_STATUS_TEMPLATE, (seed, fields) => {
-  const event = fields.event as LifecycleEvent;
-  const referralStatus = fields.referralStatus as ReferralStatus;
-  if (!lifecycleEvents.includes(event) || !referralStatuses.includes(referralStatus) || !fields.referralReference || !fields.occurredAt) {
-    throw new PermanentFhirError('fields');
+/** The message an outbox item stands for, built when it is sent; an unknown template is permanent. */
+export async function buildFhirMessage(message: Pick<OutgoingFhirMessage, 'notificationId' | 'template' | 'fields'>): Promise<Record<string, unknown>> {
+  const seed = createHash('sha256').update(message.notificationId).digest('hex');
+  const { fields } = message;
+  switch (message.template) {
+    case BARS_STATUS_TEMPLATE: {
+      const event = fields.event as LifecycleEvent;
+      const referralStatus = fields.referralStatus as ReferralStatus;
+      if (!lifecycleEvents.includes(event) || !referralStatuses.includes(referralStatus) || !fields.referralReference || !fields.occurredAt) {
+        throw new PermanentFhirError('fields');
+      }
+      return statusUpdateMessage({ seed, referralId: fields.referralReference, event, referralStatus, occurredAt: fields.occurredAt });
+    }
+    case GP_SUMMARY_TEMPLATE:
+      if (!fields.referralReference) throw new PermanentFhirError('fields');
+      return dischargeSummaryMessage(seed, await summaryInputOf(fields.referralReference));
+    default:
+      throw new PermanentFhirError('template');
   }
-  return statusUpdateMessage({ seed, referralId: fields.referralReference, event, referralStatus, occurredAt: fields.occurredAt });
-});
-
-/** The message an outbox item stands for. */
-export function buildFhirMessage(message: Pick<OutgoingFhirMessage, 'notificationId' | 'template' | 'fields'>): Record<string, unknown> {
-  const build = builders.get(message.template);
-  if (!build) throw new PermanentFhirError('template');
-  return build(createHash('sha256').update(message.notificationId).digest('hex'), message.fields);
 }
 
 function networkErrorCode(error: unknown): string {
@@ -71,7 +69,7 @@ function networkErrorCode(error: unknown): string {
 
 export class HttpFhirSender implements FhirSender {
   async send(message: OutgoingFhirMessage): Promise<{ messageId?: string }> {
-    const bundle = buildFhirMessage(message);
+    const bundle = await buildFhirMessage(message);
     let response: Response;
     try {
       response = await fetch(message.to, {

@@ -11,6 +11,8 @@
  * - partner: type 'partner', partnerId, name, organisationType, odsCode (optional), fhirEndpoint
  *   (optional: where BaRS status updates about its referrals are posted), status
  *   (active | suspended), createdAt, updatedAt, suspendedAt (while suspended).
+ * - practice: pk PRACTICE#<odsCode>, sk PRACTICE: a GP practice's FHIR endpoint for discharge
+ *   summaries (odsCode, fhirEndpoint, updatedAt); practices need not be referral partners.
  * - credential: type 'credential', partnerId, credentialId, hash (sha256 of the token; the
  *   token itself is never stored), createdAt, revokedAt (once revoked), lastUsedAt (written at
  *   most once an hour, not on every request).
@@ -20,7 +22,7 @@
  * Rotation is issuing a second credential: both work until the old one is revoked.
  * Writes are conditional, so a retried call never writes twice.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   credentialAreaCode,
@@ -87,6 +89,9 @@ export const FhirEndpointSchema = z
   .url()
   .max(2048)
   .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'an https URL');
+
+/** A GP practice's ODS code, as the referral model holds it. */
+export const PracticeCodeSchema = z.string().regex(/^[A-Z][0-9]{5}$/, 'a GP practice ODS code');
 
 export const PartnerInputSchema = z.strictObject({
   partnerId: z
@@ -257,6 +262,28 @@ export async function setPartnerEndpoint(
     if (isConditionFailure(error)) throw new PartnerNotFound();
     throw error;
   }
+}
+
+/** The FHIR endpoint a GP practice (by ODS code) takes discharge summaries at, if registered. */
+export async function getPracticeEndpoint(odsCode: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: table(), Key: { pk: `PRACTICE#${odsCode}`, sk: 'PRACTICE' }, ProjectionExpression: 'fhirEndpoint' }),
+  );
+  return typeof Item?.fhirEndpoint === 'string' ? Item.fhirEndpoint : undefined;
+}
+
+/** Registers (a URL) or removes (null) a GP practice's endpoint for discharge summaries. */
+export async function setPracticeEndpoint(odsCode: string, fhirEndpoint: string | null, now: Date = new Date()): Promise<void> {
+  const code = PracticeCodeSchema.parse(odsCode);
+  const key = { pk: `PRACTICE#${code}`, sk: 'PRACTICE' };
+  if (fhirEndpoint === null) {
+    await dynamo().send(new DeleteCommand({ TableName: table(), Key: key }));
+    return;
+  }
+  const endpoint = FhirEndpointSchema.parse(fhirEndpoint);
+  await dynamo().send(
+    new PutCommand({ TableName: table(), Item: { ...key, type: 'practice', odsCode: code, fhirEndpoint: endpoint, updatedAt: now.toISOString() } }),
+  );
 }
 
 async function setPartnerStatus(

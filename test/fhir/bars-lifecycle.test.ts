@@ -123,7 +123,7 @@ describe('status updates to the referrer', () => {
     await j.complete(id, 'first_contact', results.firstContact('declined'));
     await send();
     expect(taskStatuses(gp, id)).toEqual(['accepted', 'cancelled']);
-    const last = bundles(gp).filter(about(id)).at(-1)!;
+    const last = bundles(gp).filter(about(id)).find((b) => b.entry.some((e) => e.resource.resourceType === 'Task' && e.resource.status === 'cancelled'))!;
     expect(last.entry.find((e) => e.resource.resourceType === 'ServiceRequest')!.resource.status).toBe('revoked');
     expectValidR4(last);
   });
@@ -176,6 +176,9 @@ describe('status updates to the referrer', () => {
     expect(item!.status).toBe('failed');
     const timeline = await listTimeline(unreachable);
     expect(timeline.filter((t) => t.event === 'notification_failed')).toHaveLength(1);
+    await send();
+    const told = (await rt.mailbox.messages()).filter((m) => /could not deliver/.test(m.subject) && (m.body.text ?? '').includes(unreachable));
+    expect(told).toHaveLength(1);
     expect(taskStatuses(gp, id)).toEqual(['accepted']);
   });
 });

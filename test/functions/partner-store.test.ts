@@ -8,6 +8,7 @@ import { dynamo } from '../../functions/shared/aws-clients.ts';
 import {
   CredentialNotFound,
   getPartner,
+  getPracticeEndpoint,
   issueCredential,
   listCredentials,
   listPartners,
@@ -380,6 +381,16 @@ describe('operator command (npm run partners)', () => {
     expect((await run(['update', '--partner', partnerId, '--fhir-endpoint', 'none'])).code).toBe(0);
     expect((await getPartner(partnerId))?.fhirEndpoint).toBeUndefined();
     await expect(run(['update', '--partner', uniqueId('nobody'), '--fhir-endpoint', 'none'])).rejects.toThrow();
+  });
+
+  it("registers a GP practice's endpoint for discharge summaries and lists the held ones", async () => {
+    expect((await run(['practice', '--ods', 'C81234', '--fhir-endpoint', 'https://practice.example.nhs.uk/fhir'])).code).toBe(0);
+    expect(await getPracticeEndpoint('C81234')).toBe('https://practice.example.nhs.uk/fhir');
+    expect((await run(['practice', '--ods', 'C81234', '--fhir-endpoint', 'none'])).code).toBe(0);
+    expect(await getPracticeEndpoint('C81234')).toBeUndefined();
+    await expect(run(['practice', '--ods', 'not-a-code', '--fhir-endpoint', 'https://practice.example.nhs.uk/fhir'])).rejects.toThrow();
+    const held = await run(['gp-summaries', '--json']);
+    expect(JSON.parse(held.out)).toMatchObject({ held: expect.any(Array) });
   });
 
   it('refuses unknown commands and areas', async () => {
