@@ -4,7 +4,7 @@ import { FHIR_JSON } from '../domain/fhir-terminology.ts';
 import { dischargeSummaryMessage, GP_SUMMARY_TEMPLATE } from '../domain/gp-summary.ts';
 import { type ReferralStatus, referralStatuses } from '../domain/referral.ts';
 import { summaryInputOf } from './gp-summary.ts';
-import { errorFields } from './observability.ts';
+import { networkErrorCode } from './observability.ts';
 
 /**
  * Posts FHIR messages from the outbox (channel 'fhir') to a partner's or a practice's endpoint.
@@ -60,11 +60,6 @@ export async function buildFhirMessage(message: Pick<OutgoingFhirMessage, 'notif
     default:
       throw new PermanentFhirError('template');
   }
-}
-
-function networkErrorCode(error: unknown): string {
-  const code = (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : (errorFields(error).errorName ?? 'Error');
 }
 
 export class HttpFhirSender implements FhirSender {
