@@ -3,9 +3,15 @@
  * their API credentials, against a deployed stack (the default AWS SDK configuration: profile,
  * region, credentials) or the local runtime's DynamoDB (`--endpoint`).
  *
- *   register --name <name> --type <organisation type> [--ods <code>] [--id <partner id>] [--no-credential]
+ *   register --name <name> --type <organisation type> [--ods <code>] [--id <partner id>]
+ *            [--fhir-endpoint <https url>] [--no-credential]
  *            registers a partner and (unless --no-credential) issues its first credential;
  *            `register --id <id>` alone registers a partner listed in the area's settings
+ *   update   --partner <id> --fhir-endpoint <https url | none>
+ *            where BaRS status updates about the partner's referrals are posted (none: not sent)
+ *   practice --ods <code> --fhir-endpoint <https url | none>
+ *            a GP practice's endpoint for discharge summaries (practices need not be partners)
+ *   gp-summaries                                 discharge summaries held for want of an endpoint
  *   issue    --partner <id>                      a new credential (rotation: the old one stays
  *                                                valid until revoked)
  *   revoke   --partner <id> --credential <id>    the credential is refused from now on
@@ -33,22 +39,28 @@ import {
   registerPartner,
   reinstatePartner,
   revokeCredential,
+  setPartnerEndpoint,
+  setPracticeEndpoint,
   suspendPartner,
   type IssuedCredential,
 } from '../functions/shared/partner-store.ts';
+import { listHeldSummaries } from '../functions/shared/gp-summary.ts';
 import { print, shortTime, table } from './table.ts';
 import { connectToArea, parseCommand, describeFailure as describeOpsFailure, releaseRuntimeClock, runIfMain, UsageError } from './context.ts';
 
 export { UsageError };
 
-const commands = ['register', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
+const commands = ['register', 'update', 'practice', 'gp-summaries', 'issue', 'revoke', 'suspend', 'reinstate', 'list'] as const;
 type Command = (typeof commands)[number];
 
 function usage(): string {
   return [
     'usage: npm run partners -- <command> --area <slug> [--endpoint <url>] [--data-dir <dir>] [--table <name>] [--json] [options]',
-    '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--no-credential]',
+    '  register --name <name> --type <type> [--ods <code>] [--id <partner id>] [--fhir-endpoint <https url>] [--no-credential]',
     "  register --id <partner id>   (a partner listed in the area's settings: name, type and ODS code from there)",
+    '  update   --partner <id> --fhir-endpoint <https url | none>   (where BaRS status updates about its referrals go)',
+    '  practice --ods <GP practice code> --fhir-endpoint <https url | none>   (where discharge summaries for the practice go)',
+    '  gp-summaries   (discharge summaries held because the practice has no endpoint)',
     '  issue    --partner <id>',
     '  revoke   --partner <id> --credential <id>',
     '  suspend  --partner <id>',
@@ -86,6 +98,7 @@ async function run(argv: readonly string[]): Promise<number> {
     partner: { type: 'string' },
     credential: { type: 'string' },
     'no-credential': { type: 'boolean', default: false },
+    'fhir-endpoint': { type: 'string' },
   });
   if (!parsed) return 0;
   const { command, values, json } = parsed;
@@ -112,10 +125,36 @@ async function run(argv: readonly string[]): Promise<number> {
         organisationType: type as (typeof organisationTypes)[number],
         ...(ods ? { odsCode: ods } : {}),
         ...(values.id ? { partnerId: values.id } : {}),
+        ...(values['fhir-endpoint'] ? { fhirEndpoint: values['fhir-endpoint'] } : {}),
       });
       console.error(`${created ? 'Registered' : 'Already registered'}: ${partner.partnerId} (${partner.organisationType}) in ${area.slug}`);
       if (created && !values['no-credential']) printCredential(await issueCredential(partner.partnerId), false);
       else if (!created) console.error('No credential issued: use `issue` to give it one.');
+      return 0;
+    }
+    case 'update': {
+      const endpoint = values['fhir-endpoint'];
+      if (!endpoint) throw new UsageError('update needs --fhir-endpoint (a URL, or none to remove it).');
+      const partner = await setPartnerEndpoint(partnerId(), endpoint === 'none' ? null : endpoint);
+      console.error(`Updated ${partner.partnerId}: ${partner.fhirEndpoint ? `FHIR endpoint ${partner.fhirEndpoint}` : 'no FHIR endpoint'}.`);
+      return 0;
+    }
+    case 'practice': {
+      const endpoint = values['fhir-endpoint'];
+      if (!values.ods || !endpoint) throw new UsageError('practice needs --ods and --fhir-endpoint (a URL, or none to remove it).');
+      await setPracticeEndpoint(values.ods, endpoint === 'none' ? null : endpoint);
+      console.error(`GP practice ${values.ods}: ${endpoint === 'none' ? 'no endpoint (summaries are held for the team lead)' : `discharge summaries go to ${endpoint}`}.`);
+      return 0;
+    }
+    case 'gp-summaries': {
+      const held = await listHeldSummaries();
+      print(json, { area: area.slug, held }, () =>
+        table(held, [
+          { header: 'referral', value: (h) => h.referralId },
+          { header: 'practice', value: (h) => h.practice },
+          { header: 'held since', value: (h) => shortTime(h.heldAt) },
+        ]),
+      );
       return 0;
     }
     case 'issue':
@@ -150,6 +189,7 @@ async function run(argv: readonly string[]): Promise<number> {
           { header: 'name', value: ({ p }) => p.name },
           { header: 'type', value: ({ p }) => p.organisationType },
           { header: 'ODS', value: ({ p }) => p.odsCode },
+          { header: 'FHIR endpoint', value: ({ p }) => p.fhirEndpoint },
           { header: 'status', value: ({ p }) => p.status },
           { header: 'credential', value: ({ c }) => c?.credentialId },
           { header: 'issued', value: ({ c }) => shortTime(c?.createdAt) },

@@ -184,10 +184,13 @@ export function capabilityStatement(date: string): Record<string, unknown> {
     ],
     messaging: [
       {
-        documentation: 'Referrals (MessageHeader reason new) and cancellations (reason update, ServiceRequest revoked or entered-in-error) are answered synchronously with a response message.',
+        documentation:
+          'Referrals (MessageHeader reason new) and cancellations (reason update, ServiceRequest revoked or entered-in-error) are answered synchronously with a response message. Status updates (reason update: the ServiceRequest and a Task saying what happened) are sent to the endpoint registered for the referring partner.',
         supportedMessage: [
           { mode: 'receiver', definition: supportedMessageDefinitions[0] },
           { mode: 'sender', definition: supportedMessageDefinitions[1] },
+          // Status updates to the referrer's registered endpoint (functions/domain/bars-lifecycle.ts).
+          { mode: 'sender', definition: supportedMessageDefinitions[0] },
         ],
       },
     ],

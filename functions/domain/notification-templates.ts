@@ -107,6 +107,7 @@ export const templateNames = [
   'duplicate_referral_linked',
   'onward_referral',
   'onward_referral_chase',
+  'gp_summary_held',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -149,6 +150,12 @@ export function renderNotification(
       return build(`WorkWell could not deliver a message (case ${ref})`, [
         { text: `A message about case ${ref}${fields.failedTemplate ? ` (${fields.failedTemplate.replace(/_/g, ' ')})` : ''} could not be delivered after several attempts.` },
         { text: 'Please make sure the right person knows about the case.' },
+        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+      ]);
+    case 'gp_summary_held':
+      return build(`Discharge summary not sent to the GP practice (case ${ref})`, [
+        { text: `Case ${ref} was discharged, but the person's GP practice has no registered endpoint for the discharge summary.` },
+        { text: 'The summary is kept: send it to the practice another way, and ask the area to register the practice.' },
         { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
       ]);
     case 'duplicate_referral_linked':

@@ -101,6 +101,8 @@ export const ReferralSchema = z.strictObject({
     recordedAt: z.iso.datetime({ offset: true }),
     method: z.enum(consentMethods),
     evaluationContact: z.boolean(),
+    /** The person agreed that the outcome is sent to their GP practice at discharge. */
+    gpSummary: z.boolean().optional(),
   }),
   reasonableAdjustments: z.array(z.string().trim().min(1).max(200)).max(10).default([]),
 });

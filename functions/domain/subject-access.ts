@@ -57,7 +57,7 @@ export const sectionExplanations = {
   tasks: 'Work staff were asked to do for you (first contact, assessment, check-ins, outcome), who it was for and when it was done.',
   answers: 'What staff recorded when they did that work: contact attempts, your assessment and plan, check-ins and the outcome.',
   onwardReferrals: 'Referrals made for you to other local services, and what those services answered.',
-  notifications: 'E-mails the service sent about your referral (to staff or to services), without links or codes of our systems.',
+  notifications: 'E-mails and FHIR messages the service sent about your referral (to staff, to services, to the referrer or to your GP practice), without links or codes of our systems.',
   retainedUntil: 'When the records of a closed referral are deleted, after the retention period.',
 } as const;
 

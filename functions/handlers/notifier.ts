@@ -3,6 +3,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { renderNotification, UnknownTemplate } from '../domain/notification-templates.ts';
 import { dynamo, requiredEnv } from '../shared/aws-clients.ts';
+import { type FhirSender, HttpFhirSender, PermanentFhirError } from '../shared/fhir-sender.ts';
 import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer.ts';
 import { metricCatalogue } from '../shared/metric-catalogue.ts';
 import { countMetric, errorFields, gaugeMetric, logSafe, observed } from '../shared/observability.ts';
@@ -42,6 +43,8 @@ interface OutboxItem {
   notificationId: string;
   referralId?: string;
   coachId?: string;
+  /** 'email' (absent on older items) or 'fhir': a FHIR message posted to `to`. */
+  channel?: 'email' | 'fhir';
   to: string;
   template: string;
   fields: Record<string, string>;
@@ -201,25 +204,30 @@ async function markFailed(item: OutboxItem, now: Date, errorName: string): Promi
   else logSafe('error', 'notification failed', { code: item.notificationId, referralId: item.referralId, reason: item.template, errorName });
 }
 
-async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promise<keyof NotifierResult> {
+interface Senders {
+  mailer: Mailer;
+  fhir: FhirSender;
+}
+
+async function send(item: OutboxItem, senders: Senders): Promise<{ messageId?: string }> {
+  const message = { notificationId: item.notificationId, to: item.to, template: item.template, fields: item.fields ?? {} };
+  if (item.channel === 'fhir') return senders.fhir.send(message);
   const area = currentArea();
+  const rendered = renderNotification(item.template, message.fields, {
+    linkBaseUrl: requiredEnv('MAIL_LINK_BASE_URL'),
+    timeZone: area.timeZone,
+  });
+  return senders.mailer.send({ ...rendered, ...message });
+}
+
+async function deliver(item: OutboxItem, senders: Senders, now: () => Date): Promise<keyof NotifierResult> {
   try {
-    const rendered = renderNotification(item.template, item.fields ?? {}, {
-      linkBaseUrl: requiredEnv('MAIL_LINK_BASE_URL'),
-      timeZone: area.timeZone,
-    });
-    const { messageId } = await mailer.send({
-      ...rendered,
-      notificationId: item.notificationId,
-      to: item.to,
-      template: item.template,
-      fields: item.fields ?? {},
-    });
+    const { messageId } = await send(item, senders);
     await markSent(item, now(), messageId);
     return 'sent';
   } catch (error) {
     const errorName = errorFields(error).errorName ?? 'Error';
-    const permanent = error instanceof PermanentMailError || error instanceof UnknownTemplate;
+    const permanent = error instanceof PermanentMailError || error instanceof UnknownTemplate || error instanceof PermanentFhirError;
     if (permanent || item.attempts >= MAX_ATTEMPTS) {
       await markFailed(item, now(), errorName);
       return 'failed';
@@ -231,9 +239,11 @@ async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promi
 }
 
 /** One pass over the due notifications (the handler; tests call it with their own mailer). */
-export async function runNotifier(options: { mailer?: Mailer; now?: () => Date; remainingMs?: () => number } = {}): Promise<NotifierResult> {
+export async function runNotifier(
+  options: { mailer?: Mailer; fhirSender?: FhirSender; now?: () => Date; remainingMs?: () => number } = {},
+): Promise<NotifierResult> {
   const now = options.now ?? (() => new Date());
-  const mailer = options.mailer ?? mailerFromEnv();
+  const senders: Senders = { mailer: options.mailer ?? mailerFromEnv(), fhir: options.fhirSender ?? new HttpFhirSender() };
   const result: NotifierResult = { sent: 0, retrying: 0, failed: 0 };
   const start = now();
   const nowIso = start.toISOString();
@@ -242,7 +252,7 @@ export async function runNotifier(options: { mailer?: Mailer; now?: () => Date; 
     if (options.remainingMs && options.remainingMs() < 10_000) break; // the next run carries on
     const item = await claim(key, now());
     if (!item) continue;
-    result[await deliver(item, mailer, now)]++;
+    result[await deliver(item, senders, now)]++;
   }
   return result;
 }

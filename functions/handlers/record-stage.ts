@@ -13,6 +13,7 @@ import {
   TaskNotFound,
 } from '../shared/referral-store.ts';
 import { recordJourneyStatus } from '../shared/onward-referral-store.ts';
+import { stageLifecycleOutbox } from '../shared/bars-lifecycle.ts';
 import { recordEventOnce } from '../shared/task-store.ts';
 import { currentArea, parseInput } from '../shared/workflow.ts';
 import { metricCatalogue } from '../shared/metric-catalogue.ts';
@@ -111,6 +112,7 @@ async function recordStatusStage(
     at: now,
     retentionYears,
     ...(error ? { error } : {}),
+    alsoWrite: stageLifecycleOutbox(stage),
   });
   if (recorded && stage === 'needs_attention') countMetric(metricCatalogue.needsAttention.name);
   // Also on a repeat: a crash between closing and freeing the caseload is finished here.

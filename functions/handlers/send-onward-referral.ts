@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Service } from '../../areas/schema.ts';
 import { providerReferralMessage, providerResponse, respondUrl } from '../domain/onward-referral.ts';
 import { requiredEnv } from '../shared/aws-clients.ts';
-import { countMetric, errorFields, logSafe, observed } from '../shared/observability.ts';
+import { countMetric, logSafe, networkErrorCode, observed } from '../shared/observability.ts';
 import {
   answerWaitingJourney,
   getOnwardReferralOf,
@@ -63,11 +63,6 @@ export class ServiceNotFound extends Error {
 export interface SendOnwardReferralResult {
   /** False when nothing was sent because the provider had answered already. */
   readonly delivered: boolean;
-}
-
-function networkErrorCode(error: unknown): string {
-  const code = (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : errorFields(error).errorName;
 }
 
 async function postToProvider(address: string, body: unknown, idempotencyKey: string, correlationId: string): Promise<void> {

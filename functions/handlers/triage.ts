@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AreaSettings } from '../../areas/index.ts';
 import { journeyDeadlines, type JourneyDeadlines } from '../domain/deadlines.ts';
 import { triageStatus } from '../domain/stages.ts';
+import { lifecycleOutbox } from '../shared/bars-lifecycle.ts';
 import { triage } from '../domain/triage.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
 import {
@@ -54,7 +55,10 @@ async function triageHandler(event: unknown): Promise<TriageResult> {
     signposting: decision.signposting.map((signpost) => signpost.id),
     decidedAt: now.toISOString(),
   };
-  if (!(await recordTriage(referralId, triageStatus(decision.outcome), stored))) {
+  const status = triageStatus(decision.outcome);
+  // Accepted now; a refusal is told when the journey closes it (record-stage not_eligible).
+  const statusUpdate = await lifecycleOutbox(referral, decision.outcome === 'eligible' ? 'accepted' : undefined, status, stored.decidedAt);
+  if (!(await recordTriage(referralId, status, stored, statusUpdate))) {
     // Triaged concurrently by another invocation: its decision stands.
     const again = await getReferral(referralId);
     if (!again?.triage) throw new ReferralNotFound();

@@ -129,6 +129,12 @@ export function safeFields(fields: SafeLogFields): Record<string, string | numbe
   return out;
 }
 
+/** A failed fetch described by its network code (ECONNREFUSED, ...), else its name: messages may quote the address. */
+export function networkErrorCode(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : errorFields(error).errorName;
+}
+
 /** Describe an error by its name only: messages may quote input. */
 export function errorFields(error: unknown): { errorName: string } {
   const name = error instanceof Error ? error.name : typeof error;

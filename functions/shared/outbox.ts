@@ -26,6 +26,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
  * its own Put; it predates this helper.)
  */
 export interface Notification {
+  /** An e-mail address, or for a FHIR message the https endpoint it is posted to. */
   readonly to: string;
   readonly template: string;
   readonly fields: Readonly<Record<string, string>>;
@@ -52,6 +53,8 @@ export function outboxPut(input: {
   referralId?: string;
   coachId?: string;
   expiresAt?: number;
+  /** 'fhir': a FHIR message built from the fields when sent (functions/shared/fhir-sender.ts). */
+  channel?: 'email' | 'fhir';
 }): TransactItem {
   return {
     Put: {
@@ -63,7 +66,7 @@ export function outboxPut(input: {
         notificationId: input.id,
         ...(input.referralId ? { referralId: input.referralId } : {}),
         ...(input.coachId ? { coachId: input.coachId } : {}),
-        channel: 'email',
+        channel: input.channel ?? 'email',
         ...input.notification,
         status: 'pending',
         attempts: 0,

@@ -8,8 +8,11 @@
  *   partner     PARTNER#<partnerId>  PARTNER                   PARTNERS   <partnerId>
  *   credential  PARTNER#<partnerId>  CREDENTIAL#<credentialId> -          -
  *
- * - partner: type 'partner', partnerId, name, organisationType, odsCode (optional), status
+ * - partner: type 'partner', partnerId, name, organisationType, odsCode (optional), fhirEndpoint
+ *   (optional: where BaRS status updates about its referrals are posted), status
  *   (active | suspended), createdAt, updatedAt, suspendedAt (while suspended).
+ * - practice: pk PRACTICE#<odsCode>, sk PRACTICE: a GP practice's FHIR endpoint for discharge
+ *   summaries (odsCode, fhirEndpoint, updatedAt); practices need not be referral partners.
  * - credential: type 'credential', partnerId, credentialId, hash (sha256 of the token; the
  *   token itself is never stored), createdAt, revokedAt (once revoked), lastUsedAt (written at
  *   most once an hour, not on every request).
@@ -19,7 +22,7 @@
  * Rotation is issuing a second credential: both work until the old one is revoked.
  * Writes are conditional, so a retried call never writes twice.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   credentialAreaCode,
@@ -53,6 +56,8 @@ export interface StoredPartner {
   readonly name: string;
   readonly organisationType: OrganisationType;
   readonly odsCode?: string;
+  /** The partner's FHIR messaging endpoint: BaRS status updates about its referrals go there. */
+  readonly fhirEndpoint?: string;
   readonly status: PartnerStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -76,6 +81,18 @@ export interface IssuedCredential {
   readonly createdAt: string;
 }
 
+/**
+ * A FHIR endpoint: https only, except plain http on this machine (the local runtime's test
+ * receivers), as for providers' webhooks.
+ */
+export const FhirEndpointSchema = z
+  .url()
+  .max(2048)
+  .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'an https URL');
+
+/** A GP practice's ODS code, as the referral model holds it. */
+export const PracticeCodeSchema = z.string().regex(/^[A-Z][0-9]{5}$/, 'a GP practice ODS code');
+
 export const PartnerInputSchema = z.strictObject({
   partnerId: z
     .string()
@@ -89,6 +106,7 @@ export const PartnerInputSchema = z.strictObject({
     .string()
     .regex(/^[A-Z0-9]{3,10}$/, 'an ODS code: 3 to 10 upper-case letters and digits')
     .optional(),
+  fhirEndpoint: FhirEndpointSchema.optional(),
 });
 export type PartnerInput = z.input<typeof PartnerInputSchema>;
 
@@ -171,6 +189,7 @@ export async function registerPartner(
     name: valid.name,
     organisationType: valid.organisationType,
     ...(valid.odsCode ? { odsCode: valid.odsCode } : {}),
+    ...(valid.fhirEndpoint ? { fhirEndpoint: valid.fhirEndpoint } : {}),
     status: 'active',
     createdAt: at,
     updatedAt: at,
@@ -197,7 +216,8 @@ export async function registerPartner(
       existing &&
       existing.name === partner.name &&
       existing.organisationType === partner.organisationType &&
-      existing.odsCode === partner.odsCode
+      existing.odsCode === partner.odsCode &&
+      (partner.fhirEndpoint === undefined || existing.fhirEndpoint === partner.fhirEndpoint)
     ) {
       return { partner: existing, created: false };
     }
@@ -213,6 +233,57 @@ export async function listPartners(): Promise<StoredPartner[]> {
     ExpressionAttributeValues: { ':pk': PARTNERS_INDEX_KEY },
   });
   return items.map(toPartner);
+}
+
+/**
+ * Sets (a URL) or removes (null) the partner's FHIR endpoint. Status updates already waiting in
+ * the outbox keep the address they were written with.
+ */
+export async function setPartnerEndpoint(
+  partnerId: string,
+  fhirEndpoint: string | null,
+  now: Date = new Date(),
+): Promise<StoredPartner> {
+  if (!isPartnerId(partnerId)) throw new PartnerNotFound();
+  const endpoint = fhirEndpoint === null ? null : FhirEndpointSchema.parse(fhirEndpoint);
+  try {
+    const { Attributes } = await dynamo().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: partnerKeys.partner(partnerId),
+        UpdateExpression: endpoint === null ? 'SET updatedAt = :at REMOVE fhirEndpoint' : 'SET updatedAt = :at, fhirEndpoint = :endpoint',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': now.toISOString(), ...(endpoint === null ? {} : { ':endpoint': endpoint }) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toPartner(Attributes!);
+  } catch (error) {
+    if (isConditionFailure(error)) throw new PartnerNotFound();
+    throw error;
+  }
+}
+
+/** The FHIR endpoint a GP practice (by ODS code) takes discharge summaries at, if registered. */
+export async function getPracticeEndpoint(odsCode: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: table(), Key: { pk: `PRACTICE#${odsCode}`, sk: 'PRACTICE' }, ProjectionExpression: 'fhirEndpoint' }),
+  );
+  return typeof Item?.fhirEndpoint === 'string' ? Item.fhirEndpoint : undefined;
+}
+
+/** Registers (a URL) or removes (null) a GP practice's endpoint for discharge summaries. */
+export async function setPracticeEndpoint(odsCode: string, fhirEndpoint: string | null, now: Date = new Date()): Promise<void> {
+  const code = PracticeCodeSchema.parse(odsCode);
+  const key = { pk: `PRACTICE#${code}`, sk: 'PRACTICE' };
+  if (fhirEndpoint === null) {
+    await dynamo().send(new DeleteCommand({ TableName: table(), Key: key }));
+    return;
+  }
+  const endpoint = FhirEndpointSchema.parse(fhirEndpoint);
+  await dynamo().send(
+    new PutCommand({ TableName: table(), Item: { ...key, type: 'practice', odsCode: code, fhirEndpoint: endpoint, updatedAt: now.toISOString() } }),
+  );
 }
 
 async function setPartnerStatus(

@@ -440,6 +440,7 @@ export async function recordTriage(
   referralId: string,
   status: ReferralStatus,
   decision: StoredTriage,
+  alsoWrite: TransactItem[] = [],
 ): Promise<boolean> {
   const at = decision.decidedAt;
   const failed = await transact([
@@ -456,6 +457,7 @@ export async function recordTriage(
       priority: decision.priority,
       ...(decision.signposting.length ? { signposting: decision.signposting } : {}),
     }),
+    ...alsoWrite,
   ]);
   return failed < 0;
 }
@@ -469,7 +471,14 @@ export async function recordTriage(
 export async function recordStage(
   referralId: string,
   stage: StatusStage,
-  options: { at: Date; retentionYears: number; error?: string; reason?: string },
+  options: {
+    at: Date;
+    retentionYears: number;
+    error?: string;
+    reason?: string;
+    /** Items written in the same transaction when the stage is recorded (the referrer's status update). */
+    alsoWrite?: (referral: StoredReferral, status: ReferralStatus, at: string) => Promise<TransactItem[]>;
+  },
 ): Promise<{ recorded: boolean; referral: StoredReferral }> {
   const referral = await getReferral(referralId);
   if (!referral) throw new ReferralNotFound();
@@ -506,6 +515,7 @@ export async function recordStage(
         },
         expiresAt,
       ),
+      ...((await options.alsoWrite?.(referral, effect.status, at)) ?? []),
     ]);
     recorded = failed < 0;
   }

@@ -4,6 +4,8 @@ import { afterFollowUp, maxSupportWeeks, newPlan, nextStep } from '../domain/fol
 import type { JourneyStage } from '../domain/stages.ts';
 import type { ReferralStatus } from '../domain/referral.ts';
 import { areaProblems, type TaskResult, taskResultSchemas } from '../domain/task-results.ts';
+import { lifecycleEventOfTask } from '../domain/bars-lifecycle.ts';
+import { lifecycleOutbox } from './bars-lifecycle.ts';
 import { familyMetric } from './metric-catalogue.ts';
 import { countMetric } from './observability.ts';
 import { createOnwardReferrals } from './onward-referral-store.ts';
@@ -128,7 +130,8 @@ export async function completeTask(input: {
 
   const now = new Date();
   const steps = await plan(task.type, parsed.data, referral, task, area, now.toISOString());
-  const completed = await recordCompletion({ referralId: input.referralId, task, completedBy: input.completedBy, now, ...steps });
+  const alsoWrite = await lifecycleOutbox(referral, lifecycleEventOfTask(task.type, steps.status?.status), steps.status?.status ?? referral.status, now.toISOString());
+  const completed = await recordCompletion({ referralId: input.referralId, task, completedBy: input.completedBy, now, ...steps, alsoWrite });
   if (!completed) {
     const latest = await getTask(input.referralId, input.taskId);
     throw new TaskConflict(latest?.status ?? 'gone');

@@ -83,6 +83,8 @@ export async function recordCompletion(input: {
   status?: { status: ReferralStatus; stage?: JourneyStage };
   referralChanges?: Record<string, unknown>;
   timeline: Record<string, string | number | boolean>;
+  /** Written in the same transaction (the referrer's status update). */
+  alsoWrite?: TransactItem[];
 }): Promise<boolean> {
   const at = input.now.toISOString();
   const items: TransactItem[] = [
@@ -111,6 +113,7 @@ export async function recordCompletion(input: {
       },
     });
   }
+  items.push(...(input.alsoWrite ?? []));
   return (await transact(items)) < 0;
 }
 

@@ -1,6 +1,7 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { journeyExecutionName } from '../domain/journey-repair.ts';
 import { leaveWaitlist, releaseCaseload } from './assignment-service.ts';
+import { stageLifecycleOutbox } from './bars-lifecycle.ts';
 import { requiredEnv, sfn } from './aws-clients.ts';
 import { getReferral, listTasks, recordStage, ReferralNotFound, type StoredReferral } from './referral-store.ts';
 import { cancelOpenTasks } from './task-store.ts';
@@ -34,7 +35,7 @@ async function endJourney(
 ): Promise<void> {
   const { referralId } = referral;
   const now = new Date();
-  await recordStage(referralId, stage, { at: now, retentionYears: currentArea().retentionYears, reason });
+  await recordStage(referralId, stage, { at: now, retentionYears: currentArea().retentionYears, reason, alsoWrite: stageLifecycleOutbox(stage, reason) });
   await cancelOpenTasks(referralId, await listTasks(referralId), now, reason);
   await leaveWaitlist(referralId);
   if (referral.coachId) await releaseCaseload(referralId);

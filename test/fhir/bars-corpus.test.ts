@@ -212,7 +212,7 @@ describe('the rest of the FHIR API', () => {
     expect(res.status).toBe(200);
     const statement = (await res.json()) as Json;
     expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', kind: 'instance' });
-    expect(statement.messaging[0].supportedMessage.map((m: Json) => m.mode)).toEqual(['receiver', 'sender']);
+    expect(statement.messaging[0].supportedMessage.map((m: Json) => m.mode)).toEqual(['receiver', 'sender', 'sender']);
     expect(statement.rest[0].operation[0].name).toBe('process-message');
   });
 

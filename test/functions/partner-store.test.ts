@@ -7,6 +7,8 @@ import { wholeApiArn } from '../../functions/shared/authorizer-policy.ts';
 import { dynamo } from '../../functions/shared/aws-clients.ts';
 import {
   CredentialNotFound,
+  getPartner,
+  getPracticeEndpoint,
   issueCredential,
   listCredentials,
   listPartners,
@@ -355,7 +357,7 @@ describe('operator command (npm run partners)', () => {
     // By default a table: one aligned line per credential, the revoked one dated.
     const text = await run(['list']);
     const lines = text.out.split('\n');
-    expect(lines[0]).toMatch(/^partner +name +type +ODS +status +credential +issued +revoked +last used$/);
+    expect(lines[0]).toMatch(/^partner +name +type +ODS +FHIR endpoint +status +credential +issued +revoked +last used$/);
     const mine = lines.filter((l) => l.startsWith(`${partnerId} `));
     expect(mine).toHaveLength(2);
     const revokedAt = lines[0]!.indexOf('revoked');
@@ -363,8 +365,32 @@ describe('operator command (npm run partners)', () => {
     const revokedLine = mine.find((l) => l.slice(credentialAt).startsWith(firstId))!;
     expect(revokedLine.slice(revokedAt)).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z/);
     expect(mine.find((l) => l !== revokedLine)!.slice(revokedAt)).toMatch(/^- /);
-    for (const line of mine) expect(line).toMatch(/Example Jobcentre Plus +jobcentre_plus +- +suspended /);
+    for (const line of mine) expect(line).toMatch(/Example Jobcentre Plus +jobcentre_plus +- +- +suspended /);
     expect(text.out).not.toContain(secondToken);
+  });
+
+  it('registers and updates a FHIR endpoint for status updates: https only (http on this machine), none removes it', async () => {
+    const partnerId = uniqueId('fhir');
+    const registered = await run(['register', '--name', 'Example Surgery', '--type', 'gp', '--id', partnerId, '--no-credential', '--fhir-endpoint', 'https://gp.example.nhs.uk/fhir']);
+    expect(registered.code).toBe(0);
+    expect((await getPartner(partnerId))?.fhirEndpoint).toBe('https://gp.example.nhs.uk/fhir');
+    expect((await run(['update', '--partner', partnerId, '--fhir-endpoint', 'http://127.0.0.1:8123/fhir'])).code).toBe(0);
+    expect((await getPartner(partnerId))?.fhirEndpoint).toBe('http://127.0.0.1:8123/fhir');
+    await expect(run(['update', '--partner', partnerId, '--fhir-endpoint', 'http://gp.example.nhs.uk/fhir'])).rejects.toThrow();
+    expect((await getPartner(partnerId))?.fhirEndpoint).toBe('http://127.0.0.1:8123/fhir');
+    expect((await run(['update', '--partner', partnerId, '--fhir-endpoint', 'none'])).code).toBe(0);
+    expect((await getPartner(partnerId))?.fhirEndpoint).toBeUndefined();
+    await expect(run(['update', '--partner', uniqueId('nobody'), '--fhir-endpoint', 'none'])).rejects.toThrow();
+  });
+
+  it("registers a GP practice's endpoint for discharge summaries and lists the held ones", async () => {
+    expect((await run(['practice', '--ods', 'C81234', '--fhir-endpoint', 'https://practice.example.nhs.uk/fhir'])).code).toBe(0);
+    expect(await getPracticeEndpoint('C81234')).toBe('https://practice.example.nhs.uk/fhir');
+    expect((await run(['practice', '--ods', 'C81234', '--fhir-endpoint', 'none'])).code).toBe(0);
+    expect(await getPracticeEndpoint('C81234')).toBeUndefined();
+    await expect(run(['practice', '--ods', 'not-a-code', '--fhir-endpoint', 'https://practice.example.nhs.uk/fhir'])).rejects.toThrow();
+    const held = await run(['gp-summaries', '--json']);
+    expect(JSON.parse(held.out)).toMatchObject({ held: expect.any(Array) });
   });
 
   it('refuses unknown commands and areas', async () => {
