@@ -205,7 +205,8 @@ export const functionCatalogue = [
     timeoutSeconds: 60,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
-    settings: ['mail'],
+    // The provider key secret makes the keyed links to providers' pages in onward referral e-mails.
+    settings: ['mail', 'providerKeySecret'],
   },
   {
     name: 'daily-digest',

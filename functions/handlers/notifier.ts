@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { renderNotification, UnknownTemplate } from '../domain/notification-templates.ts';
+import { newProviderPageKey } from '../shared/provider-page-key.ts';
+import { providerPaths } from '../web/paths.ts';
 import { dynamo, requiredEnv } from '../shared/aws-clients.ts';
 import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer.ts';
 import { metricCatalogue } from '../shared/metric-catalogue.ts';
@@ -204,9 +206,12 @@ async function markFailed(item: OutboxItem, now: Date, errorName: string): Promi
 async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promise<keyof NotifierResult> {
   const area = currentArea();
   try {
+    const siteUrl = requiredEnv('MAIL_LINK_BASE_URL');
     const rendered = renderNotification(item.template, item.fields ?? {}, {
-      linkBaseUrl: requiredEnv('MAIL_LINK_BASE_URL'),
+      linkBaseUrl: siteUrl,
       timeZone: area.timeZone,
+      // Made at send time: the key is never stored with the outbox item.
+      providerPageLink: (onwardReferralId) => providerPaths.link(siteUrl, onwardReferralId, newProviderPageKey(onwardReferralId, now())),
     });
     const { messageId } = await mailer.send({
       ...rendered,

@@ -15,7 +15,8 @@
  *   provider's callback needs nothing but the onward referral id.
  * - notification: an outbox item a notifier delivers later: notificationId, channel 'email',
  *   to (the service's referral address, an organisation's inbox), template, fields
- *   (onwardReferralId, referralReference, respondUrl: ids and a link, never personal data),
+ *   (onwardReferralId, referralReference, serviceName: never personal data; the notifier adds
+ *   the keyed link when it sends),
  *   status pending, createdAt. gsi1 lists pending notifications oldest first.
  * - Every status change also adds a referral timeline entry: event 'onward_referral_status',
  *   onwardReferralId, serviceId, status (codes only).
@@ -337,8 +338,8 @@ export async function startDelivery(input: {
 export interface EmailNotification {
   readonly to: string;
   readonly template: 'onward_referral' | 'onward_referral_chase';
-  /** Ids and a link only: never personal or health data. */
-  readonly fields: { readonly onwardReferralId: string; readonly referralReference: string; readonly respondUrl: string };
+  /** Ids and the service's name only: never personal or health data, nor a key. */
+  readonly fields: { readonly onwardReferralId: string; readonly referralReference: string; readonly serviceName: string };
 }
 
 /**

@@ -141,6 +141,29 @@ describe('the coach workspace in a browser', () => {
     await expect.poll(heading).toBe('Sign in as a demo coach or team lead');
   });
 
+  it("takes a coach from a new-task e-mail's link through sign-in to the task", async () => {
+    const res = await rt.postReferral();
+    const { referralId } = (await res.json()) as { referralId: string };
+    await rt.engine.idle();
+    const coach = (await getCoach((await getReferral(referralId))!.coachId!))!;
+    const task = (await listTasks(referralId, 'first_contact'))[0]!;
+    await rt.scheduler.runNotifier();
+    const mail = (await rt.mailbox.messages(coach.email)).find((m) => m.subject.startsWith('New WorkWell task') && (m.body.text ?? '').includes(referralId));
+    const link = /https?:\/\/\S+/.exec(mail!.body.text ?? '')![0];
+    expect(new URL(link).pathname).toBe(`/coach/tasks/${task.taskId}`);
+
+    await browser.context.clearCookies();
+    await page.goto(link);
+    await expect.poll(heading).toBe('Sign in as a demo coach or team lead');
+    await page.getByLabel(coach.name, { exact: true }).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.url()).toBe(`${rt.gatewayUrl}/coach/tasks/${task.taskId}`);
+    await expect.poll(heading).toBe('Record first contact');
+    await check('13-task-from-email');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(heading).toBe('You have signed out');
+  });
+
   it('shows a team lead the team and the waitlist, and a coach neither', async () => {
     const area = (await import('../../areas/index.ts')).loadArea('south-yorkshire');
     await signInAs(area.teamLeads[0]!.name);

@@ -11,22 +11,12 @@ import { html, type HtmlValue, type SafeHtml } from '../html.ts';
 import { href } from '../http.ts';
 import { type NavItem, page } from '../layout.ts';
 import { conditionText, situationText } from '../self-referral/questions.ts';
+import { coachPaths } from '../paths.ts';
 import { taskForms, type Form } from './task-forms.ts';
 
 /** The coach workspace's pages. URLs carry task and referral ids only, never personal data. */
 export const COACH_PATH = '/coach';
-export const coachPaths = {
-  signIn: '/coach/sign-in',
-  /** Where the identity provider sends staff back with a code (a registered callback URL). */
-  signedIn: '/coach/signed-in',
-  signOut: '/coach/sign-out',
-  signedOut: '/coach/signed-out',
-  tasks: '/coach/tasks',
-  team: '/coach/team',
-  waitlist: '/coach/waitlist',
-  task: (taskId: string) => `/coach/tasks/${encodeURIComponent(taskId)}`,
-  referral: (referralId: string) => `/coach/referrals/${encodeURIComponent(referralId)}`,
-} as const;
+export { coachPaths } from '../paths.ts';
 
 export const taskTypeText: Record<TaskType, string> = {
   first_contact: 'First contact',
