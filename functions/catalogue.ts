@@ -241,6 +241,16 @@ export const functionCatalogue = [
     settings: ['publicApiUrl', 'providerKeySecret', 'coachIdentity', 'coachSignIn'],
   },
   {
+    name: 'web-provider',
+    entry: 'functions/handlers/web-provider.ts',
+    description: "Serves a provider's page for an onward referral (from the e-mailed link) and records its answer",
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    // An answer completes the journey's wait for the provider, as the webhook route does.
+    stateMachine: ['respond'],
+    settings: ['publicApiUrl', 'providerKeySecret'],
+  },
+  {
     name: 'web-assets',
     entry: 'functions/handlers/web-assets.ts',
     description: "Serves GOV.UK Frontend's stylesheet, script, fonts and images for the web pages",

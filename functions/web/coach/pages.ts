@@ -301,11 +301,13 @@ const eventText: Record<string, string> = {
   closed_by_operator: 'Closed by an operator',
 };
 
-function timelineDetails(entry: TimelineEntry, names: ReadonlyMap<string, string>): string {
+function timelineDetails(entry: TimelineEntry, names: ReadonlyMap<string, string>, area: AreaSettings): string {
   const parts: string[] = [];
+  const extra = entry as unknown as Record<string, unknown>;
+  // An onward referral's entries say which service: a coach may have referred to several.
+  if (typeof extra.serviceId === 'string') parts.push(area.services.find((s) => s.id === extra.serviceId)?.name ?? humanise(extra.serviceId));
   if (entry.taskType) parts.push(taskTypeText[entry.taskType as TaskType] ?? humanise(entry.taskType));
   if (entry.attempt && entry.attempt > 1) parts.push(`attempt ${entry.attempt}`);
-  const extra = entry as unknown as Record<string, unknown>;
   if (typeof extra.outcome === 'string') parts.push(`outcome: ${humanise(extra.outcome)}`);
   if (entry.reason) parts.push(`reason: ${humanise(entry.reason)}`);
   if (entry.priority) parts.push(`priority: ${entry.priority}`);
@@ -337,7 +339,7 @@ export function referralPage(who: SignedIn, referral: StoredReferral, timeline: 
     <h2 class="govuk-heading-m">Journey timeline</h2>
     <ol class="govuk-list workwell-timeline" data-testid="timeline">
       ${timeline.map(
-        (e) => html`<li class="govuk-!-margin-bottom-3"><strong>${eventText[e.event] ?? humanise(e.event)}</strong><br><span class="govuk-body-s">${formatDateTime(e.at, who.area.timeZone)}${timelineDetails(e, names) ? ` · ${timelineDetails(e, names)}` : ''}</span></li>`,
+        (e) => html`<li class="govuk-!-margin-bottom-3"><strong>${eventText[e.event] ?? humanise(e.event)}</strong><br><span class="govuk-body-s">${formatDateTime(e.at, who.area.timeZone)}${timelineDetails(e, names, who.area) ? ` · ${timelineDetails(e, names, who.area)}` : ''}</span></li>`,
       )}
     </ol>
     <h2 class="govuk-heading-m">About the participant</h2>
