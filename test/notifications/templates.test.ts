@@ -22,18 +22,23 @@ const options = {
   providerPageLink: (id: string) => `https://workwell.example/provider/onward-referrals/${id}?expires=1&key=k`,
 };
 
+/** Every field some template uses. */
+const allFields = {
+  referralReference: 'ref-123',
+  taskId: 'task-9',
+  taskType: 'first_contact',
+  dueAt: '2026-01-07T10:00:00.000Z',
+  failedTemplate: 'task_assigned',
+  onwardReferralId: 'onward-1',
+  serviceName: 'Talking Therapies',
+  date: '2026-01-07',
+  items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: false }]),
+};
+
 describe('notification templates', () => {
   it('never carry personal or health details, even when handed them', () => {
     const hostileFields = {
-      referralReference: 'ref-123',
-      taskId: 'task-9',
-      taskType: 'first_contact',
-      dueAt: '2026-01-07T10:00:00.000Z',
-      failedTemplate: 'task_assigned',
-      onwardReferralId: 'onward-1',
-      serviceName: 'Talking Therapies',
-      date: '2026-01-07',
-      items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: false }]),
+      ...allFields,
       // Fields a careless caller might add: the templates must ignore them.
       name: `${participant.givenName} ${participant.familyName}`,
       givenName: participant.givenName,
@@ -83,17 +88,9 @@ describe('notification templates', () => {
 
   it('link only to web pages a person can open, never to an API route', () => {
     const fields = {
-      referralReference: 'ref-123',
-      taskId: 'task-9',
-      taskType: 'provider_chase',
-      dueAt: '2026-01-07T10:00:00.000Z',
-      failedTemplate: 'task_assigned',
-      onwardReferralId: 'onward-1',
-      serviceName: 'Talking Therapies',
+      ...allFields,
       // An outbox item written before links went to pages: its API address is not used.
       respondUrl: 'https://workwell.example/v1/onward-referrals/onward-1/status',
-      date: '2026-01-07',
-      items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: true }]),
     };
     for (const template of templateNames) {
       const email = renderNotification(template, fields, options);

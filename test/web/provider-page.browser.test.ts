@@ -1,12 +1,10 @@
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadArea } from '../../areas/index.ts';
 import { getOnwardReferral, listOnwardReferrals } from '../../functions/shared/onward-referral-store.ts';
 import { getCoach } from '../../functions/shared/coach-store.ts';
 import { getReferral } from '../../functions/shared/referral-store.ts';
 import { JourneyDriver, results } from '../support/journey.ts';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
-import { accessibilityViolations, launchBrowser, screenshot, type TestBrowser } from './browser.ts';
+import { browserTestbed } from './browser-testbed.ts';
 
 /**
  * A provider reached by e-mail answers an onward referral from the e-mail alone, in a real
@@ -14,40 +12,24 @@ import { accessibilityViolations, launchBrowser, screenshot, type TestBrowser } 
  * person agreed to share, a form), the answers go to the journey, and a link that is not the
  * onward referral's own is refused with a GOV.UK error page. Every page is scanned with axe-core.
  */
-let rt: TestRuntime;
-let browser: TestBrowser;
-let page: Page;
+const bed = browserTestbed('provider');
 const area = loadArea('south-yorkshire');
 const service = area.services.find((s) => s.referral.channel === 'email')!;
+const check = (name: string) => bed.check(name);
 
-beforeAll(async () => {
-  [rt, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
-  page = await browser.newPage();
-  page.setDefaultTimeout(10_000);
-});
-afterAll(async () => {
-  await browser?.close();
-  await rt?.stop();
-});
-
-async function check(name: string): Promise<void> {
-  expect(await accessibilityViolations(page), name).toEqual([]);
-  await screenshot(page, `provider-${name}`);
-}
-
-const heading = () => page.locator('h1').innerText();
+const heading = () => bed.page.locator('h1').innerText();
 
 describe("a provider's page from an onward referral e-mail", () => {
   it('shows what the provider needs and takes its answers, which reach the journey', async () => {
-    const j = new JourneyDriver(rt);
+    const j = new JourneyDriver(bed.rt);
     const referralId = await j.refer();
     await j.complete(referralId, 'first_contact', results.firstContact('engaged'));
     await j.complete(referralId, 'assessment', results.assessment([service.id]));
-    await rt.engine.idle();
+    await bed.rt.engine.idle();
     const [onward] = await listOnwardReferrals(referralId);
     expect(onward!.serviceId).toBe(service.id);
-    await rt.scheduler.runNotifier();
-    const mail = (await rt.mailbox.messages(service.referral.address)).find((m) => (m.body.text ?? '').includes(onward!.onwardReferralId))!;
+    await bed.rt.scheduler.runNotifier();
+    const mail = (await bed.rt.mailbox.messages(service.referral.address)).find((m) => (m.body.text ?? '').includes(onward!.onwardReferralId))!;
     const text = mail.body.text ?? '';
     expect(text).not.toMatch(/sign in/i);
     expect(text).not.toContain('/v1/');
@@ -55,58 +37,58 @@ describe("a provider's page from an onward referral e-mail", () => {
     expect(JSON.stringify(mail)).not.toContain(participant.familyName);
     const link = /https?:\/\/\S+/.exec(text)![0];
 
-    await page.goto(link);
+    await bed.page.goto(link);
     await expect.poll(heading).toBe(`Onward referral ${onward!.onwardReferralId}`);
-    const main = await page.locator('main').innerText();
+    const main = await bed.page.locator('main').innerText();
     expect(main).toContain(service.name);
     expect(main).toContain(participant.familyName);
     expect(main).not.toContain(participant.nhsNumber ?? 'no NHS number');
     await check('01-referral');
 
     // Declining needs a reason: the form says so, and nothing is recorded.
-    await page.getByLabel('Declined', { exact: true }).check();
-    await page.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => page.locator('.govuk-error-summary').innerText()).toContain('Select why you declined');
+    await bed.page.getByLabel('Declined', { exact: true }).check();
+    await bed.page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => bed.page.locator('.govuk-error-summary').innerText()).toContain('Select why you declined');
     await check('02-errors');
     expect((await getOnwardReferral(onward!.onwardReferralId))!.status).toBe('sent');
 
-    await page.getByLabel('Accepted', { exact: true }).check();
-    await page.getByLabel('Day').fill('14');
-    await page.getByLabel('Month').fill('3');
-    await page.getByLabel('Year').fill('2031');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await bed.page.getByLabel('Accepted', { exact: true }).check();
+    await bed.page.getByLabel('Day').fill('14');
+    await bed.page.getByLabel('Month').fill('3');
+    await bed.page.getByLabel('Year').fill('2031');
+    await bed.page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(heading).toBe('Thank you');
     await check('03-thank-you');
-    await rt.engine.idle();
+    await bed.rt.engine.idle();
     expect(await getOnwardReferral(onward!.onwardReferralId)).toMatchObject({ status: 'accepted', firstAppointmentOn: '2031-03-14' });
 
     // The same link goes on: attended, then completed.
-    await page.goto(link);
-    await page.getByLabel('Attended their first appointment').check();
-    await page.getByRole('button', { name: 'Send' }).click();
+    await bed.page.goto(link);
+    await bed.page.getByLabel('Attended their first appointment').check();
+    await bed.page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(heading).toBe('Thank you');
-    await page.goto(link);
-    await page.getByLabel('Completed', { exact: true }).check();
-    await page.getByRole('button', { name: 'Send' }).click();
+    await bed.page.goto(link);
+    await bed.page.getByLabel('Completed', { exact: true }).check();
+    await bed.page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(heading).toBe('Thank you');
-    await page.goto(link);
-    await expect.poll(() => page.locator('main').innerText()).toContain('You have told us everything we need');
+    await bed.page.goto(link);
+    await expect.poll(() => bed.page.locator('main').innerText()).toContain('You have told us everything we need');
     expect((await getOnwardReferral(onward!.onwardReferralId))!.status).toBe('completed');
 
     // A forged or altered link: an error page, nothing read or changed.
     const forged = new URL(link);
     forged.searchParams.set('expires', String(Number(forged.searchParams.get('expires')) + 60));
-    await page.goto(forged.toString());
+    await bed.page.goto(forged.toString());
     await expect.poll(heading).toBe('This link does not work');
-    expect(await page.locator('main').innerText()).not.toContain(participant.familyName);
+    expect(await bed.page.locator('main').innerText()).not.toContain(participant.familyName);
     await check('04-link-does-not-work');
 
     // The coach sees which service answered, on the referral's timeline.
     const coach = (await getCoach((await getReferral(referralId))!.coachId!))!;
-    await page.goto(`${rt.gatewayUrl}/coach/referrals/${referralId}`);
-    await page.getByLabel(coach.name, { exact: true }).check();
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.url()).toBe(`${rt.gatewayUrl}/coach/referrals/${referralId}`);
-    await expect.poll(() => page.getByTestId('timeline').innerText()).toMatch(new RegExp(`Onward referral status\\s+.*${service.name}, status: Completed`));
+    await bed.page.goto(`${bed.rt.gatewayUrl}/coach/referrals/${referralId}`);
+    await bed.page.getByLabel(coach.name, { exact: true }).check();
+    await bed.page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => bed.page.url()).toBe(`${bed.rt.gatewayUrl}/coach/referrals/${referralId}`);
+    await expect.poll(() => bed.page.getByTestId('timeline').innerText()).toMatch(new RegExp(`Onward referral status\\s+.*${service.name}, status: Completed`));
   });
 });
