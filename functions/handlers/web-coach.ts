@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { getCoach, listCoaches } from '../shared/coach-store.ts';
+import { listOnwardReferrals } from '../shared/onward-referral-store.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { findTaskById, getReferral, listTasks, listTimeline, type StoredReferral, TaskNotFound } from '../shared/referral-store.ts';
 import { actsFor, isTeamLead, mayHandleTask, type Staff } from '../shared/staff.ts';
@@ -183,11 +184,18 @@ async function mayViewReferral(staff: Staff, referral: StoredReferral): Promise<
   return staff.role === 'team_lead' && !referral.coachId;
 }
 
+/** The services a referral's onward referrals have no answer from (a provider chase task names them). */
+async function silentServices(referralId: string, area: SignedIn['area']): Promise<string[]> {
+  const silent = (await listOnwardReferrals(referralId)).filter((o) => o.status === 'no_response' || o.status === 'unreachable');
+  return silent.map((o) => area.services.find((s) => s.id === o.serviceId)?.name ?? o.serviceId);
+}
+
 async function showTask(who: SignedIn, session: StaffSession, taskId: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const task = Id.safeParse(taskId).success ? await findTaskById(taskId) : undefined;
   const referral = task && (await mayHandleTask(who.staff, task)) ? await getReferral(task.referralId) : undefined;
   if (!task || !referral) return coachHtml(404, messagePage('Task not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
-  if (event.httpMethod !== 'POST') return coachHtml(200, taskPage(who, task, referral, {}, []), [keep(session)]);
+  const silent = task.type === 'provider_chase' ? await silentServices(referral.referralId, who.area) : [];
+  if (event.httpMethod !== 'POST') return coachHtml(200, taskPage(who, task, referral, {}, [], silent), [keep(session)]);
 
   const form = readForm(event);
   if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
@@ -195,14 +203,14 @@ async function showTask(who: SignedIn, session: StaffSession, taskId: string, ev
   }
   const area = who.area;
   const { result, errors } = taskForms[task.type].read(form, area, dateInTimeZone(new Date(), area.timeZone));
-  if (errors.length) return coachHtml(400, taskPage(who, task, referral, form, errors), [keep(session)]);
+  if (errors.length) return coachHtml(400, taskPage(who, task, referral, form, errors, silent), [keep(session)]);
   try {
     // Exactly what POST /v1/tasks/{taskId}/complete does: the one path to the journey.
     await completeTask({ referralId: task.referralId, taskId: task.taskId, result, completedBy: who.staff.staffId });
   } catch (error) {
     if (error instanceof TaskResultInvalid) {
       const mapped = error.errors.map((e) => ({ field: fieldOfPointer(e.pointer), message: `Check this answer: it ${e.detail}` }));
-      return coachHtml(400, taskPage(who, task, referral, form, mapped), [keep(session)]);
+      return coachHtml(400, taskPage(who, task, referral, form, mapped, silent), [keep(session)]);
     }
     if (error instanceof TaskConflict || error instanceof TaskNotFound) {
       return coachHtml(409, messagePage('This task is no longer open', 'It was completed, cancelled or replaced by a newer task.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);

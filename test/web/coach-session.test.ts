@@ -309,3 +309,16 @@ describe('signing in from a link to a workspace page (an e-mail, a bookmark)', (
     expect(safeReturnPath('/coach/referrals/ref_1-A')).toBe('/coach/referrals/ref_1-A');
   });
 });
+
+describe('a provider chase task', () => {
+  it('names the services with no answer', async () => {
+    const { referralForNewPerson } = await import('../fixtures/referrals.ts');
+    const { taskPage } = await import('../../functions/web/coach/pages.ts');
+    const who: SignedIn = { staff: { staffId: 'coach-1', role: 'coach' }, name: 'A Coach', csrf: 'token', area };
+    const task: HumanTask = { taskId: 't-1', referralId: 'r-1', type: 'provider_chase', status: 'open', attempt: 1, dueAt: '2026-01-07T09:00:00.000Z', openedAt: '2026-01-01T09:00:00.000Z', assignee: 'coach-1' };
+    const referral = { referralId: 'r-1', referral: referralForNewPerson(), source: 'gp', referrerOrganisation: 'A practice', receivedAt: '2026-01-01T09:00:00.000Z' } as unknown as Parameters<typeof taskPage>[2];
+    const body = taskPage(who, task, referral, {}, [], ['South Yorkshire employment advice']).value;
+    expect(/data-testid="silent-services">([^<]*)</.exec(body)?.[1]).toBe('No answer from South Yorkshire employment advice');
+    expect(taskPage(who, task, referral, {}, []).value).not.toContain('silent-services');
+  });
+});

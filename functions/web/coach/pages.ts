@@ -251,7 +251,11 @@ const identityReviewText = {
   possible_match: 'The name, date of birth and postcode are close to those on another open journey.',
 } as const;
 
-export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferral, values: Form, errors: readonly FieldError[]): SafeHtml {
+/**
+ * A task and its form. `silentServices`: for an onward referral with no answer, the services the
+ * journey still has no answer from, so the coach knows whom to chase.
+ */
+export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferral, values: Form, errors: readonly FieldError[], silentServices: readonly string[] = []): SafeHtml {
   const taskForm = taskForms[task.type];
   const open = task.status === 'open' || task.status === 'overdue';
   const overdue = task.status === 'overdue' || Date.parse(task.dueAt) < Date.now();
@@ -264,6 +268,7 @@ export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferra
     <h1 class="govuk-heading-l">${taskForm.title}</h1>
     <p class="govuk-body">Due ${formatDateTime(task.dueAt, who.area.timeZone)}${overdue && open ? html` ${tag('Overdue', 'red')}` : ''}${task.attempt > 1 ? ` (attempt ${task.attempt})` : ''}</p>
     <p class="govuk-body"><a class="govuk-link" href="${href(coachPaths.referral(referral.referralId))}">View the referral and its timeline</a></p>
+    ${silentServices.length ? html`<div class="govuk-inset-text" data-testid="silent-services">No answer from ${silentServices.join(', ')}</div>` : ''}
     <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
     <h2 class="govuk-heading-m">About the participant</h2>
     ${referralSummary(referral, who.area)}
