@@ -42,7 +42,7 @@ export const apiRoutes = [
   { method: 'POST', path: '/v1/caseload/{referralId}/reassign', function: 'caseload-change', auth: 'coach' },
   // Local service providers answer onward referrals here, with the key sent in the referral.
   { method: 'POST', path: '/v1/onward-referrals/{onwardReferralId}/status', function: 'provider-status', auth: 'public' },
-  // Web pages: the self-referral form, the coach workspace and the GOV.UK Frontend assets they use.
+  // Web pages: the self-referral form, the coach workspace, providers' pages and the GOV.UK Frontend assets they use.
   { method: 'GET', path: '/self-referral', function: 'web-self-referral', auth: 'public', page: true },
   { method: 'GET', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
   { method: 'POST', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
@@ -52,6 +52,9 @@ export const apiRoutes = [
   { method: 'GET', path: '/coach/tasks/{taskId}', function: 'web-coach', auth: 'public', page: true },
   { method: 'POST', path: '/coach/tasks/{taskId}', function: 'web-coach', auth: 'public', page: true },
   { method: 'GET', path: '/coach/referrals/{referralId}', function: 'web-coach', auth: 'public', page: true },
+  // A provider reached by e-mail: the onward referral's page, opened with the link's key.
+  { method: 'GET', path: '/provider/onward-referrals/{onwardReferralId}', function: 'web-provider', auth: 'public', page: true },
+  { method: 'POST', path: '/provider/onward-referrals/{onwardReferralId}', function: 'web-provider', auth: 'public', page: true },
   { method: 'GET', path: '/assets/{proxy+}', function: 'web-assets', auth: 'public', page: true },
   { method: 'GET', path: '/v1/fhir/{proxy+}', function: 'openapi', auth: 'public' },
   { method: 'POST', path: '/v1/fhir/{proxy+}', function: 'openapi', auth: 'public' },

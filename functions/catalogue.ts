@@ -205,7 +205,8 @@ export const functionCatalogue = [
     timeoutSeconds: 60,
     tables: [{ table: journeysTable, access: 'readWrite' }],
     stateMachine: [],
-    settings: ['mail'],
+    // The provider key secret makes the keyed links to providers' pages in onward referral e-mails.
+    settings: ['mail', 'providerKeySecret'],
   },
   {
     name: 'daily-digest',
@@ -238,6 +239,16 @@ export const functionCatalogue = [
     // Completing a task sends the journey its answer.
     stateMachine: ['respond'],
     settings: ['publicApiUrl', 'providerKeySecret', 'coachIdentity', 'coachSignIn'],
+  },
+  {
+    name: 'web-provider',
+    entry: 'functions/handlers/web-provider.ts',
+    description: "Serves a provider's page for an onward referral (from the e-mailed link) and records its answer",
+    ...common,
+    tables: [{ table: journeysTable, access: 'readWrite' }],
+    // An answer completes the journey's wait for the provider, as the webhook route does.
+    stateMachine: ['respond'],
+    settings: ['publicApiUrl', 'providerKeySecret'],
   },
   {
     name: 'web-assets',

@@ -133,7 +133,7 @@ export class AreaStack extends Stack {
       coachIdentity,
       coachSignIn: { mode: 'hosted-ui', domain: signInDomain.baseUrl(), clientId: staffClient.userPoolClientId },
       // Links in e-mails lead to the coach routes of this area's API.
-      mail: { ...notificationSettings(area), linkBaseUrl: `${publicApiUrl}/v1` },
+      mail: { ...notificationSettings(area), linkBaseUrl: publicApiUrl },
       deadLetterQueues,
     });
     this.mailIdentity(area, functions);

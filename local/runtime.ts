@@ -269,7 +269,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       // Locally the coach workspace signs in by choosing a demo coach (no identity provider).
       coachSignIn: { mode: 'demo' as const },
       // Links in e-mails lead to the coach task routes on the local gateway.
-      mail: { ...notificationSettings(area), channel: 'ses' as const, linkBaseUrl: `${gatewayUrl}/v1` },
+      mail: { ...notificationSettings(area), channel: 'ses' as const, linkBaseUrl: gatewayUrl },
       // PARTNER_RATE_LIMIT_PER_MINUTE=<n> npm start sets the limit locally (default 120).
       ...(envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') ? { partnerRateLimitPerMinute: envLimit('PARTNER_RATE_LIMIT_PER_MINUTE') } : {}),
     };

@@ -5,6 +5,7 @@
  * participant's name, date of birth, NHS number, address or health details. Anything else in
  * `fields` is ignored.
  */
+import { coachPaths } from '../web/paths.ts';
 
 export interface RenderedEmail {
   readonly subject: string;
@@ -13,9 +14,14 @@ export interface RenderedEmail {
 }
 
 export interface RenderOptions {
-  /** Base URL of the coaches' service; links are `<base>/tasks/<taskId>` and `<base>/referrals/<id>`. */
+  /** The site's root URL; links are to its pages (`<base>/coach/tasks/<taskId>`, ...), never to API routes. */
   readonly linkBaseUrl: string;
   readonly timeZone: string;
+  /**
+   * The keyed, expiring link to a provider's page for an onward referral (made by whoever holds
+   * the provider key secret, at send time, so the key is never stored in the outbox).
+   */
+  readonly providerPageLink?: (onwardReferralId: string) => string;
 }
 
 /** Task types in words (workflows/states.ts taskTypes). */
@@ -49,8 +55,8 @@ export function formatDue(iso: string | undefined, timeZone: string): string {
 }
 
 const trim = (base: string) => base.replace(/\/+$/, '');
-export const taskLink = (base: string, taskId: string) => `${trim(base)}/tasks/${encodeURIComponent(taskId)}`;
-export const referralLink = (base: string, referralId: string) => `${trim(base)}/referrals/${encodeURIComponent(referralId)}`;
+export const taskLink = (base: string, taskId: string) => `${trim(base)}${coachPaths.task(taskId)}`;
+export const referralLink = (base: string, referralId: string) => `${trim(base)}${coachPaths.referral(referralId)}`;
 
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -59,8 +65,12 @@ function escapeHtml(value: string): string {
 /** A paragraph is a line of text; a link is shown as such in both forms. */
 type Block = { text: string } | { link: string; label: string } | { list: { text: string; link?: string }[] };
 
-function build(subject: string, blocks: Block[]): RenderedEmail {
-  const footer: Block = { text: 'This message contains no personal details. Sign in to WorkWell to see the case.' };
+const staffFooter = 'This message contains no personal details. Sign in to WorkWell to see the case.';
+// Providers have no WorkWell account: the link is their way in.
+const providerFooter = 'This message contains no personal details. The link shows the referral and lets you tell us what happened; no account is needed.';
+
+function build(subject: string, blocks: Block[], footerText = staffFooter): RenderedEmail {
+  const footer: Block = { text: footerText };
   const all = [...blocks, footer];
   const text = all
     .map((b) =>
@@ -164,19 +174,23 @@ export function renderNotification(
         { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
       ]);
     case 'onward_referral':
-    case 'onward_referral_chase':
+    case 'onward_referral_chase': {
+      const service = fields.serviceName ? ` (${fields.serviceName})` : '';
+      const page = fields.onwardReferralId && options.providerPageLink ? options.providerPageLink(fields.onwardReferralId) : undefined;
       return build(
         template === 'onward_referral' ? `WorkWell onward referral ${fields.onwardReferralId ?? ''}` : `Reminder: WorkWell onward referral ${fields.onwardReferralId ?? ''}`,
         [
           {
             text:
               template === 'onward_referral'
-                ? `WorkWell has referred someone to your service (reference ${fields.onwardReferralId ?? ''}).`
-                : `We have not yet heard back about onward referral ${fields.onwardReferralId ?? ''}.`,
+                ? `WorkWell has referred someone to your service${service} (reference ${fields.onwardReferralId ?? ''}).`
+                : `We have not yet heard back from your service${service} about onward referral ${fields.onwardReferralId ?? ''}.`,
           },
-          ...(fields.respondUrl ? [{ link: fields.respondUrl, label: 'Tell us what happened' }] : []),
+          ...(page ? [{ link: page, label: 'See the referral and tell us what happened' }] : []),
         ],
+        providerFooter,
       );
+    }
     case 'daily_digest': {
       const lines = parseDigestLines(fields.items);
       const overdue = lines.filter((l) => l.overdue);

@@ -162,25 +162,17 @@ export interface ProviderReferralMessage {
   readonly respondTo: { readonly url: string; readonly key: string };
 }
 
+/** What the provider needs to act on the referral: ProviderReferralMessage without the envelope. */
+export type ProviderReferralDetails = Pick<ProviderReferralMessage, 'participant' | 'reasonForReferral'>;
+
 /**
- * The least the provider needs to contact and help the person: no NHS number, no GP, no
- * employer, no free-text health details, no referrer contact.
+ * The least the provider needs to contact and help the person, which is what the person agreed
+ * to share with the service: no NHS number, no GP, no employer, no free-text health details,
+ * no referrer contact. The webhook message and the provider's page both show exactly this.
  */
-export function providerReferralMessage(input: {
-  onwardReferralId: string;
-  referralId: string;
-  service: Pick<Service, 'id' | 'name'>;
-  chase: boolean;
-  referral: Referral;
-  respondUrl: string;
-  key: string;
-}): ProviderReferralMessage {
-  const { participant } = input.referral;
+export function providerReferralDetails(referral: Referral): ProviderReferralDetails {
+  const { participant } = referral;
   return {
-    onwardReferralId: input.onwardReferralId,
-    referralReference: input.referralId,
-    service: { id: input.service.id, name: input.service.name },
-    chase: input.chase,
     participant: {
       name: { given: participant.givenName, family: participant.familyName },
       dateOfBirth: participant.dateOfBirth,
@@ -190,12 +182,31 @@ export function providerReferralMessage(input: {
         ...(participant.phone ? { phone: participant.phone } : {}),
         preferredChannel: participant.preferredChannel,
       },
-      reasonableAdjustments: [...input.referral.reasonableAdjustments],
+      reasonableAdjustments: [...referral.reasonableAdjustments],
     },
     reasonForReferral: {
-      conditions: [...input.referral.health.conditions],
-      supportNeeds: [...input.referral.needs.support],
+      conditions: [...referral.health.conditions],
+      supportNeeds: [...referral.needs.support],
     },
+  };
+}
+
+/** The webhook message: the details, with ids and where (and with which key) to answer. */
+export function providerReferralMessage(input: {
+  onwardReferralId: string;
+  referralId: string;
+  service: Pick<Service, 'id' | 'name'>;
+  chase: boolean;
+  referral: Referral;
+  respondUrl: string;
+  key: string;
+}): ProviderReferralMessage {
+  return {
+    onwardReferralId: input.onwardReferralId,
+    referralReference: input.referralId,
+    service: { id: input.service.id, name: input.service.name },
+    chase: input.chase,
+    ...providerReferralDetails(input.referral),
     respondTo: { url: input.respondUrl, key: input.key },
   };
 }
@@ -205,8 +216,29 @@ export function respondUrl(publicApiUrl: string, onwardReferralId: string): stri
   return `${publicApiUrl.replace(/\/+$/, '')}/v1/onward-referrals/${encodeURIComponent(onwardReferralId)}/status`;
 }
 
-/** What a provider sends to answer an onward referral (POST /v1/onward-referrals/{id}/status). */
+/** Why a provider declines, as codes (never free text: it could carry personal details). */
+export const declineReasons = ['not_eligible', 'no_capacity', 'person_declined', 'could_not_contact', 'not_suitable', 'other'] as const;
+export type DeclineReason = (typeof declineReasons)[number];
+
+/**
+ * What a provider sends to answer an onward referral: the webhook's body
+ * (POST /v1/onward-referrals/{id}/status), and what the provider's page sends the same way.
+ * reason goes only with declined, firstAppointmentOn only with accepted.
+ */
 export const ProviderStatusBody = z.strictObject({
   status: z.enum(providerStatuses),
   occurredAt: z.iso.datetime({ offset: true }).optional(),
+  reason: z.enum(declineReasons).optional(),
+  firstAppointmentOn: z.iso.date().optional(),
 });
+export type ProviderAnswer = z.infer<typeof ProviderStatusBody>;
+
+/** Details that do not fit the status (one pointer per field), or none. */
+export function providerAnswerProblems(answer: ProviderAnswer): { pointer: string; detail: string }[] {
+  const problems: { pointer: string; detail: string }[] = [];
+  if (answer.reason !== undefined && answer.status !== 'declined') problems.push({ pointer: '/reason', detail: 'goes only with status declined' });
+  if (answer.firstAppointmentOn !== undefined && answer.status !== 'accepted') {
+    problems.push({ pointer: '/firstAppointmentOn', detail: 'goes only with status accepted' });
+  }
+  return problems;
+}

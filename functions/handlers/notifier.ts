@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { renderNotification, UnknownTemplate } from '../domain/notification-templates.ts';
+import { newProviderPageKey } from '../shared/provider-page-key.ts';
+import { providerPaths } from '../web/paths.ts';
 import { dynamo, requiredEnv } from '../shared/aws-clients.ts';
 import { type FhirSender, HttpFhirSender, PermanentFhirError } from '../shared/fhir-sender.ts';
 import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer.ts';
@@ -209,20 +211,22 @@ interface Senders {
   fhir: FhirSender;
 }
 
-async function send(item: OutboxItem, senders: Senders): Promise<{ messageId?: string }> {
+async function send(item: OutboxItem, senders: Senders, now: () => Date): Promise<{ messageId?: string }> {
   const message = { notificationId: item.notificationId, to: item.to, template: item.template, fields: item.fields ?? {} };
   if (item.channel === 'fhir') return senders.fhir.send(message);
-  const area = currentArea();
+  const siteUrl = requiredEnv('MAIL_LINK_BASE_URL');
   const rendered = renderNotification(item.template, message.fields, {
-    linkBaseUrl: requiredEnv('MAIL_LINK_BASE_URL'),
-    timeZone: area.timeZone,
+    linkBaseUrl: siteUrl,
+    timeZone: currentArea().timeZone,
+    // Made at send time: the key is never stored with the outbox item.
+    providerPageLink: (onwardReferralId) => providerPaths.link(siteUrl, onwardReferralId, newProviderPageKey(onwardReferralId, now())),
   });
   return senders.mailer.send({ ...rendered, ...message });
 }
 
 async function deliver(item: OutboxItem, senders: Senders, now: () => Date): Promise<keyof NotifierResult> {
   try {
-    const { messageId } = await send(item, senders);
+    const { messageId } = await send(item, senders, now);
     await markSent(item, now(), messageId);
     return 'sent';
   } catch (error) {

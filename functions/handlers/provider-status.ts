@@ -1,16 +1,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { providerResponse, ProviderStatusBody } from '../domain/onward-referral.ts';
+import { providerAnswerProblems, ProviderStatusBody } from '../domain/onward-referral.ts';
 import { header, httpErrors, json, readJsonBody } from '../shared/http.ts';
 import { countMetric, logSafe, observed } from '../shared/observability.ts';
-import {
-  answerWaitingJourney,
-  getOnwardReferral,
-  isDerivedProviderKey,
-  providerKeyMatches,
-  recordProviderStatus,
-} from '../shared/onward-referral-store.ts';
+import { getOnwardReferral, isDerivedProviderKey, providerKeyMatches } from '../shared/onward-referral-store.ts';
+import { answerOnwardReferral } from '../shared/provider-answer.ts';
 import { fieldErrors, problem, problems } from '../shared/problem.ts';
 
 /**
@@ -24,8 +19,8 @@ import { fieldErrors, problem, problems } from '../shared/problem.ts';
  * - 400 (one pointer per field) for a body that is not { status, occurredAt? }; 409 for a
  *   status that may not follow the current one. The current status again is accepted as a
  *   retry and changes nothing.
- * - A status that answers the waiting journey completes its task (SendTaskSuccess) and the
- *   token is then forgotten; a journey that moved on (TaskTimedOut) is fine.
+ * - The answer goes through answerOnwardReferral (shared/provider-answer.ts), as the
+ *   provider's page's does: a status that answers the waiting journey completes its task.
  */
 const OnwardReferralId = z.uuid();
 const MAX_KEY_LENGTH = 256;
@@ -75,44 +70,22 @@ async function providerStatus(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     return problem(400, 'Bad Request', 'The request body does not match the provider status schema.', fieldErrors(body.error));
   }
   const now = new Date();
-  const occurredAt = body.data.occurredAt === undefined ? undefined : new Date(body.data.occurredAt);
-  if (occurredAt && occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+  const answer = body.data;
+  if (answer.occurredAt && new Date(answer.occurredAt).getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
     return problem(400, 'Bad Request', 'The request body does not match the provider status schema.', [
       { pointer: '/occurredAt', detail: 'must not be in the future' },
     ]);
   }
+  const mismatched = providerAnswerProblems(answer);
+  if (mismatched.length) return problem(400, 'Bad Request', 'The request body does not match the provider status schema.', mismatched);
 
-  const result = await recordProviderStatus({
-    referralId: onward.referralId,
-    onwardReferralId,
-    status: body.data.status,
-    ...(occurredAt ? { occurredAt } : {}),
-    at: now,
-  });
+  const result = await answerOnwardReferral(onward, answer, now);
   if (result.outcome === 'not_allowed') {
-    logSafe('info', 'provider status not allowed', { ...log, status: body.data.status, httpStatus: 409 });
     return problem(409, 'Conflict', 'This status cannot follow the current status of the onward referral.', undefined, {
-      extensions: { onwardReferralId, currentStatus: result.onwardReferral.status, requestedStatus: body.data.status },
+      extensions: { onwardReferralId, currentStatus: result.onwardReferral.status, requestedStatus: answer.status },
     });
   }
-
-  const status = body.data.status;
-  if (result.taskToken && providerResponse(status)) {
-    const answered = await answerWaitingJourney({
-      referralId: onward.referralId,
-      onwardReferralId,
-      taskToken: result.taskToken,
-      status,
-    });
-    logSafe('info', answered ? 'journey answered' : 'journey no longer waiting', { ...log, status });
-  }
-  logSafe('info', result.outcome === 'recorded' ? 'provider status recorded' : 'provider status repeated', {
-    ...log,
-    status,
-    httpStatus: 200,
-  });
-  if (result.outcome === 'recorded') countMetric('ProviderStatusRecorded');
-  return json(200, { onwardReferralId, status });
+  return json(200, { onwardReferralId, status: answer.status });
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

@@ -31,7 +31,8 @@ import { metricCatalogue } from '../shared/metric-catalogue.ts';
  * - webhook: HTTPS POST of the referral (the least the provider needs), 10 s time-out, no
  *   redirects. A network error, time-out or non-2xx answer throws ProviderUnavailable, which
  *   the journey retries with backoff; the status stays as it was.
- * - email: no personal data goes by e-mail: an outbox item (ids and a link) for the notifier,
+ * - email: no personal data goes by e-mail: an outbox item (ids and the service's name) for the
+ *   notifier, which adds the keyed, expiring link to the provider's page (web-provider.ts);
  *   written once per onward referral and kind (referral, chase).
  */
 const SendOnwardReferralInput = z.object({
@@ -150,7 +151,8 @@ async function sendOnwardReferral(event: unknown): Promise<SendOnwardReferralRes
       notification: {
         to: service.referral.address,
         template: chase ? 'onward_referral_chase' : 'onward_referral',
-        fields: { onwardReferralId, referralReference: referralId, respondUrl: url },
+        // The notifier adds the keyed link to the provider's page when it sends.
+        fields: { onwardReferralId, referralReference: referralId, serviceName: service.name },
       },
     });
   }

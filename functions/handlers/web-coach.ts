@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { getCoach, listCoaches } from '../shared/coach-store.ts';
+import { listOnwardReferrals } from '../shared/onward-referral-store.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { findTaskById, getReferral, listTasks, listTimeline, type StoredReferral, TaskNotFound } from '../shared/referral-store.ts';
 import { actsFor, isTeamLead, mayHandleTask, type Staff } from '../shared/staff.ts';
@@ -28,6 +29,7 @@ import { fieldOfPointer, taskForms } from '../web/coach/task-forms.ts';
 import type { FieldError } from '../web/components.ts';
 import { CSRF_FIELD, csrfToken, validCsrf } from '../web/csrf.ts';
 import { webErrors } from '../web/errors.ts';
+import { safeReturnPath } from '../web/paths.ts';
 import { contentSecurityPolicy, field, htmlPage, readForm, redirect } from '../web/http.ts';
 import type { SafeHtml } from '../web/html.ts';
 import { endSession, sessionEnded } from '../web/ended-sessions.ts';
@@ -49,6 +51,8 @@ const StaffSessionData = z.strictObject({
   // Between the redirect to the hosted sign-in page and the code's return (hosted-ui.ts).
   signIn: z.strictObject({ state: z.string().max(64), codeVerifier: z.string().min(43).max(128), nonce: z.string().max(64) }).optional(),
   flash: z.string().max(200).optional(),
+  // The page an e-mail's link (or a bookmark) asked for before signing in (paths.ts safeReturnPath).
+  returnTo: z.string().max(200).optional(),
 });
 type StaffSessionData = z.infer<typeof StaffSessionData>;
 type StaffSession = Session<StaffSessionData>;
@@ -107,7 +111,8 @@ function coachHtml(statusCode: number, body: SafeHtml, setCookies: readonly stri
  */
 function notSignedIn(event: APIGatewayProxyEvent, reason: 'timed-out' | 'not-signed-in'): APIGatewayProxyResult {
   if (event.httpMethod === 'POST') return coachHtml(401, sessionEndedPage(reason), [clearSessionCookie(staffSession)]);
-  const fresh = newSession<StaffSessionData>(reason === 'timed-out' ? { flash: 'timed-out' } : {});
+  const returnTo = safeReturnPath(event.path);
+  const fresh = newSession<StaffSessionData>({ ...(reason === 'timed-out' ? { flash: 'timed-out' } : {}), ...(returnTo ? { returnTo } : {}) });
   return redirect(coachPaths.signIn, [keep(fresh)]);
 }
 
@@ -130,11 +135,11 @@ async function signOut(event: APIGatewayProxyEvent, session: StaffSession | unde
   return redirect(hostedUiConfigured() ? logoutUrl(publicUrl(event, coachPaths.signedOut)) : coachPaths.signedOut, cleared);
 }
 
-/** Signs `staffId` in with a fresh session id (no session fixation), onto their tasks. */
-function signedIn(staffId: string, role: Staff['role']): APIGatewayProxyResult {
+/** Signs `staffId` in with a fresh session id (no session fixation), onto the page asked for or their tasks. */
+function signedIn(staffId: string, role: Staff['role'], returnTo: string | undefined): APIGatewayProxyResult {
   logSafe('info', 'staff signed in', { code: role });
   const session = newSession<StaffSessionData>({ staffId, role });
-  return redirect(coachPaths.tasks, [keep(session)]);
+  return redirect(safeReturnPath(returnTo) ?? coachPaths.tasks, [keep(session)]);
 }
 
 async function signInRoutes(page: string, event: APIGatewayProxyEvent, session: StaffSession, notice?: string): Promise<APIGatewayProxyResult> {
@@ -146,7 +151,7 @@ async function signInRoutes(page: string, event: APIGatewayProxyEvent, session: 
     const staffId = await staffIdFromCode(code, publicUrl(event, coachPaths.signedIn), request);
     const role = staffId ? await roleOf(staffId) : undefined;
     if (!staffId || !role) return coachHtml(403, messagePage('You cannot use this service', 'Your account is not a coach or team lead of this area.'), [keep(session, {})]);
-    return signedIn(staffId, role);
+    return signedIn(staffId, role, session.data.returnTo);
   }
   if (demoSignIn()) {
     const csrf = csrfToken(session.id, sessionKey());
@@ -161,13 +166,14 @@ async function signInRoutes(page: string, event: APIGatewayProxyEvent, session: 
         const errors: FieldError[] = [{ field: 'staffId', message: 'Select who you are signing in as' }];
         return coachHtml(400, signInPage(area, await staffMembers(), csrf, errors), [keep(session)]);
       }
-      return signedIn(staffId, role);
+      return signedIn(staffId, role, session.data.returnTo);
     }
     return coachHtml(200, signInPage(area, await staffMembers(), csrf, [], notice), [keep(session)]);
   }
   if (hostedUiConfigured()) {
     const signIn = newSignInRequest();
-    return redirect(authorizeUrl(publicUrl(event, coachPaths.signedIn), signIn), [keep(session, { signIn })]);
+    const { returnTo } = session.data;
+    return redirect(authorizeUrl(publicUrl(event, coachPaths.signedIn), signIn), [keep(session, { signIn, ...(returnTo ? { returnTo } : {}) })]);
   }
   return coachHtml(503, messagePage('Sign in is not set up', 'This workspace has no sign-in configured yet. Contact your service administrator.'));
 }
@@ -178,11 +184,18 @@ async function mayViewReferral(staff: Staff, referral: StoredReferral): Promise<
   return staff.role === 'team_lead' && !referral.coachId;
 }
 
+/** The services a referral's onward referrals have no answer from (a provider chase task names them). */
+async function silentServices(referralId: string, area: SignedIn['area']): Promise<string[]> {
+  const silent = (await listOnwardReferrals(referralId)).filter((o) => o.status === 'no_response' || o.status === 'unreachable');
+  return silent.map((o) => area.services.find((s) => s.id === o.serviceId)?.name ?? o.serviceId);
+}
+
 async function showTask(who: SignedIn, session: StaffSession, taskId: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const task = Id.safeParse(taskId).success ? await findTaskById(taskId) : undefined;
   const referral = task && (await mayHandleTask(who.staff, task)) ? await getReferral(task.referralId) : undefined;
   if (!task || !referral) return coachHtml(404, messagePage('Task not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
-  if (event.httpMethod !== 'POST') return coachHtml(200, taskPage(who, task, referral, {}, []), [keep(session)]);
+  const silent = task.type === 'provider_chase' ? await silentServices(referral.referralId, who.area) : [];
+  if (event.httpMethod !== 'POST') return coachHtml(200, taskPage(who, task, referral, {}, [], silent), [keep(session)]);
 
   const form = readForm(event);
   if (!form || !validCsrf(session.id, field(form, CSRF_FIELD), sessionKey())) {
@@ -190,14 +203,14 @@ async function showTask(who: SignedIn, session: StaffSession, taskId: string, ev
   }
   const area = who.area;
   const { result, errors } = taskForms[task.type].read(form, area, dateInTimeZone(new Date(), area.timeZone));
-  if (errors.length) return coachHtml(400, taskPage(who, task, referral, form, errors), [keep(session)]);
+  if (errors.length) return coachHtml(400, taskPage(who, task, referral, form, errors, silent), [keep(session)]);
   try {
     // Exactly what POST /v1/tasks/{taskId}/complete does: the one path to the journey.
     await completeTask({ referralId: task.referralId, taskId: task.taskId, result, completedBy: who.staff.staffId });
   } catch (error) {
     if (error instanceof TaskResultInvalid) {
       const mapped = error.errors.map((e) => ({ field: fieldOfPointer(e.pointer), message: `Check this answer: it ${e.detail}` }));
-      return coachHtml(400, taskPage(who, task, referral, form, mapped), [keep(session)]);
+      return coachHtml(400, taskPage(who, task, referral, form, mapped, silent), [keep(session)]);
     }
     if (error instanceof TaskConflict || error instanceof TaskNotFound) {
       return coachHtml(409, messagePage('This task is no longer open', 'It was completed, cancelled or replaced by a newer task.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
@@ -235,7 +248,8 @@ async function coachWorkspace(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   if (page === 'signed-out') return coachHtml(200, signedOutPage());
   if (page === 'sign-in' || page === 'signed-in') {
     const notice = session.data.flash === 'timed-out' ? 'You were signed out because you did nothing for 30 minutes.' : undefined;
-    return signInRoutes(page, event, notice ? { ...session, data: {} } : session, notice);
+    const { returnTo } = session.data;
+    return signInRoutes(page, event, notice ? { ...session, data: returnTo ? { returnTo } : {} } : session, notice);
   }
 
   const { staffId, role } = session.data;

@@ -15,7 +15,8 @@
  *   provider's callback needs nothing but the onward referral id.
  * - notification: an outbox item a notifier delivers later: notificationId, channel 'email',
  *   to (the service's referral address, an organisation's inbox), template, fields
- *   (onwardReferralId, referralReference, respondUrl: ids and a link, never personal data),
+ *   (onwardReferralId, referralReference, serviceName: never personal data; the notifier adds
+ *   the keyed link when it sends),
  *   status pending, createdAt. gsi1 lists pending notifications oldest first.
  * - Every status change also adds a referral timeline entry: event 'onward_referral_status',
  *   onwardReferralId, serviceId, status (codes only).
@@ -30,6 +31,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   canMarkByJourney,
   providerTransition,
+  type DeclineReason,
   type JourneyOnwardStatus,
   type OnwardReferralStatus,
   type ProviderStatus,
@@ -61,6 +63,9 @@ export interface OnwardReferral {
   readonly chasedAt?: string;
   readonly lastStatus?: ProviderStatus;
   readonly lastStatusAt?: string;
+  /** A declining provider's reason (a code), and the first appointment an accepting one gave. */
+  readonly declineReason?: DeclineReason;
+  readonly firstAppointmentOn?: string;
   readonly attempts: number;
   /** sha256 of the provider key (base64url). Not for API responses. */
   readonly providerKeyHash?: string;
@@ -337,8 +342,8 @@ export async function startDelivery(input: {
 export interface EmailNotification {
   readonly to: string;
   readonly template: 'onward_referral' | 'onward_referral_chase';
-  /** Ids and a link only: never personal or health data. */
-  readonly fields: { readonly onwardReferralId: string; readonly referralReference: string; readonly respondUrl: string };
+  /** Ids and the service's name only: never personal or health data, nor a key. */
+  readonly fields: { readonly onwardReferralId: string; readonly referralReference: string; readonly serviceName: string };
 }
 
 /**
@@ -444,6 +449,8 @@ export async function recordProviderStatus(input: {
   onwardReferralId: string;
   status: ProviderStatus;
   occurredAt?: Date;
+  reason?: DeclineReason;
+  firstAppointmentOn?: string;
   at: Date;
 }): Promise<ProviderStatusResult> {
   const at = input.at.toISOString();
@@ -458,12 +465,19 @@ export async function recordProviderStatus(input: {
       return { outcome: 'repeat', onwardReferral: toOnward(item), ...(token ? { taskToken: token } : {}) };
     }
     const lastStatusAt = (input.occurredAt ?? input.at).toISOString();
+    const details = {
+      ...(input.reason ? { declineReason: input.reason } : {}),
+      ...(input.firstAppointmentOn ? { firstAppointmentOn: input.firstAppointmentOn } : {}),
+    };
+    const detailNames = Object.fromEntries(Object.keys(details).map((name) => [`#${name}`, name]));
+    const detailValues = Object.fromEntries(Object.entries(details).map(([name, value]) => [`:${name}`, value]));
+    const detailSets = Object.keys(details).map((name) => `, #${name} = :${name}`).join('');
     const failed = await transact([
       {
         Update: {
           TableName: table(),
           Key: onwardKeys.onward(input.referralId, input.onwardReferralId),
-          UpdateExpression: 'SET #status = :next, #last = :next, #lastAt = :lastAt, #updatedAt = :at',
+          UpdateExpression: `SET #status = :next, #last = :next, #lastAt = :lastAt, #updatedAt = :at${detailSets}`,
           ConditionExpression: token
             ? 'attribute_exists(pk) AND #status = :current AND #token = :token'
             : 'attribute_exists(pk) AND #status = :current AND attribute_not_exists(#token)',
@@ -473,6 +487,7 @@ export async function recordProviderStatus(input: {
             '#lastAt': 'lastStatusAt',
             '#updatedAt': 'updatedAt',
             '#token': 'taskToken',
+            ...detailNames,
           },
           ExpressionAttributeValues: {
             ':next': input.status,
@@ -480,6 +495,7 @@ export async function recordProviderStatus(input: {
             ':lastAt': lastStatusAt,
             ':at': at,
             ...(token ? { ':token': token } : {}),
+            ...detailValues,
           },
         },
       },
@@ -490,7 +506,7 @@ export async function recordProviderStatus(input: {
       ),
     ]);
     if (failed < 0) {
-      const recorded = toOnward({ ...item, status: input.status, lastStatus: input.status, lastStatusAt, updatedAt: at });
+      const recorded = toOnward({ ...item, ...details, status: input.status, lastStatus: input.status, lastStatusAt, updatedAt: at });
       return { outcome: 'recorded', onwardReferral: recorded, ...(token ? { taskToken: token } : {}) };
     }
     // Status or token changed meanwhile: look again.

@@ -45,7 +45,7 @@ describe('task e-mails', () => {
     const [mail, ...more] = (await mails(emailOf(coachId), /^New WorkWell task/)).filter(about(referralId));
     expect(more).toHaveLength(0);
     expect(mail!.subject).toContain('first contact');
-    expect(mail!.body.text).toContain(`/v1/tasks/${task.taskId}`);
+    expect(mail!.body.text).toContain(`/coach/tasks/${task.taskId}`);
     expect(mail!.headers).toContainEqual({ name: 'X-WorkWell-Notification-Id', value: expect.any(String) });
     const referral = (await getReferral(referralId))!.referral;
     const all = JSON.stringify(mail);
@@ -103,7 +103,7 @@ describe('daily digest', () => {
     const mailsOf = (await digests(emailOf(secondCoach))).filter((m) => (m.body.text ?? '').includes(second));
     expect(mailsOf).toHaveLength(1);
     expect(mailsOf[0]!.body.text).toMatch(/Due today:[\s\S]*first contact/);
-    expect(mailsOf[0]!.body.text).toContain(`/v1/tasks/${task.taskId}`);
+    expect(mailsOf[0]!.body.text).toContain(`/coach/tasks/${task.taskId}`);
 
     // Twice the same morning: nothing new.
     const again = (await rt.scheduler.runDigest()) as { queued: number; alreadyQueued: number };

@@ -16,20 +16,29 @@ const participant = {
 };
 const secrets = [participant.givenName, participant.familyName, participant.birthDate, '14/03/1979', participant.nhsNumber, '943 476 5919', participant.postcode, 'S102TN', participant.condition, participant.note, 'mental_health'];
 
-const options = { linkBaseUrl: 'https://workwell.example/v1', timeZone: 'Europe/London' };
+const options = {
+  linkBaseUrl: 'https://workwell.example',
+  timeZone: 'Europe/London',
+  providerPageLink: (id: string) => `https://workwell.example/provider/onward-referrals/${id}?expires=1&key=k`,
+};
+
+/** Every field some template uses. */
+const allFields = {
+  referralReference: 'ref-123',
+  taskId: 'task-9',
+  taskType: 'first_contact',
+  dueAt: '2026-01-07T10:00:00.000Z',
+  failedTemplate: 'task_assigned',
+  onwardReferralId: 'onward-1',
+  serviceName: 'Talking Therapies',
+  date: '2026-01-07',
+  items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: false }]),
+};
 
 describe('notification templates', () => {
   it('never carry personal or health details, even when handed them', () => {
     const hostileFields = {
-      referralReference: 'ref-123',
-      taskId: 'task-9',
-      taskType: 'first_contact',
-      dueAt: '2026-01-07T10:00:00.000Z',
-      failedTemplate: 'task_assigned',
-      onwardReferralId: 'onward-1',
-      respondUrl: 'https://workwell.example/v1/onward-referrals/onward-1/status',
-      date: '2026-01-07',
-      items: JSON.stringify([{ referralReference: 'ref-123', taskId: 'task-9', taskType: 'assessment', dueAt: '2026-01-07T10:00:00.000Z', overdue: false }]),
+      ...allFields,
       // Fields a careless caller might add: the templates must ignore them.
       name: `${participant.givenName} ${participant.familyName}`,
       givenName: participant.givenName,
@@ -53,8 +62,8 @@ describe('notification templates', () => {
     expect(email.text).toContain('ref-123');
     expect(email.text).toContain('first contact');
     expect(email.text).toContain('11:00'); // BST
-    expect(email.text).toContain('https://workwell.example/v1/tasks/task-9');
-    expect(email.html).toContain('href="https://workwell.example/v1/tasks/task-9"');
+    expect(email.text).toContain('https://workwell.example/coach/tasks/task-9');
+    expect(email.html).toContain('href="https://workwell.example/coach/tasks/task-9"');
     expect(formatDue('2026-01-07T10:00:00.000Z', 'Europe/London')).toContain('10:00');
   });
 
@@ -73,8 +82,34 @@ describe('notification templates', () => {
       options,
     );
     expect(email.subject).toBe('WorkWell: 1 due today, 1 overdue');
-    expect(email.text).toContain('https://workwell.example/v1/tasks/t1');
+    expect(email.text).toContain('https://workwell.example/coach/tasks/t1');
     expect(email.text).toContain('follow-up check-in');
+  });
+
+  it('link only to web pages a person can open, never to an API route', () => {
+    const fields = {
+      ...allFields,
+      // An outbox item written before links went to pages: its API address is not used.
+      respondUrl: 'https://workwell.example/v1/onward-referrals/onward-1/status',
+    };
+    for (const template of templateNames) {
+      const email = renderNotification(template, fields, options);
+      const links = [...`${email.text}\n${email.html}`.matchAll(/https?:\/\/[^\s"<>]+/g)].map((m) => new URL(m[0].replace(/&amp;/g, '&')));
+      expect(links.length, `${template} has a link`).toBeGreaterThan(0);
+      for (const link of links) {
+        expect(link.pathname, `${template} links to ${link.pathname}`).not.toMatch(/^\/v1(\/|$)/);
+        expect(link.pathname, `${template} links to ${link.pathname}`).toMatch(/^\/(coach|provider)\//);
+      }
+    }
+    // Another referral for the same person leads to the journey's workspace page.
+    expect(renderNotification('duplicate_referral_linked', { referralReference: 'ref-123' }, options).text).toContain('https://workwell.example/coach/referrals/ref-123');
+    // Providers have no account: their e-mail never asks them to sign in.
+    for (const template of ['onward_referral', 'onward_referral_chase']) {
+      const email = renderNotification(template, fields, options);
+      expect(email.text).not.toMatch(/sign in/i);
+      expect(email.text).toContain('Talking Therapies');
+      expect(email.text).toContain('https://workwell.example/provider/onward-referrals/onward-1?expires=1&key=k');
+    }
   });
 
   it('refuse an unknown template', () => {

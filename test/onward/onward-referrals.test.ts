@@ -391,9 +391,11 @@ describe('send-onward-referral, email', () => {
       fields: {
         onwardReferralId,
         referralReference: referralId,
-        respondUrl: `${PUBLIC_API_URL}/v1/onward-referrals/${onwardReferralId}/status`,
+        serviceName: expect.any(String),
       },
     });
+    // No key and no API address: the notifier makes the keyed link to the provider's page.
+    expect(item!.fields).not.toHaveProperty('respondUrl');
     const text = JSON.stringify(item);
     for (const value of personalData) expect(text).not.toContain(value);
     expect(text).not.toContain(providerKeyFor(onwardReferralId));

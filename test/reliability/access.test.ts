@@ -6,7 +6,8 @@ import { getReferral, listTasks } from '../../functions/shared/referral-store.ts
 import { referralForNewPerson } from '../fixtures/referrals.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { registerTestPartners } from '../support/partners.ts';
-import { type PageRequest, validPageRequest, validRequest } from '../support/route-requests.ts';
+import { newProviderPageKey } from '../../functions/shared/provider-page-key.ts';
+import { type PageRequest, type ProviderLink, providerPagePath, validPageRequest, validRequest } from '../support/route-requests.ts';
 import { formBody, getPage, postForm, sealedStaffCookie, SELF_REFERRAL_COOKIE, signInStaff, STAFF_COOKIE, startSelfReferral, tamperedCookie, walkSelfReferral, type WebSession } from '../support/web-pages.ts';
 
 /**
@@ -210,6 +211,8 @@ function alterPayload(jwt: string, staffId: string): string {
  * contract says (no session: 303 to sign in, 401 for a post), discloses nothing, and changes
  * nothing: no referral stored, no journey started, the task still open, the session still valid.
  * The self-referral start and question pages and the assets need no session: they are public.
+ * A provider's page wants its e-mailed link's key: none, a forged one, another onward
+ * referral's or one whose expiry was moved on is refused (403), an expired one too (410).
  */
 it('every web page refuses a wrong, missing or expired session and a wrong CSRF token, disclosing nothing and changing nothing', { timeout: 120_000 }, async () => {
   const { rt, area } = tb;
@@ -230,6 +233,10 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   const now = Date.now();
   const staffData = { staffId: assignee, role: 'coach' };
   const otherCookie = (session: WebSession, name: string) => `${name}=${session.cookie.slice(session.cookie.indexOf('=') + 1)}`;
+  // A provider's page opens with its e-mailed link's key (made as the notifier makes it).
+  const linkTo = (id: string, at = new Date()): ProviderLink => ({ onwardReferralId: id, ...newProviderPageKey(id, at) });
+  const provider = linkTo(onward[0]!.id);
+  const pages = { referralId, taskId, selfReferral, coach, provider };
 
   interface PageAttempt {
     readonly route: string;
@@ -266,7 +273,7 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   for (const route of pageRoutes) {
     const key = `${route.method} ${route.path}`;
     if (route.function === 'web-coach') {
-      const req = validPageRequest(route, { referralId, taskId, selfReferral, coach });
+      const req = validPageRequest(route, pages);
       const post = route.method === 'POST';
       // No session: GET pages send to sign in; a post is answered 401 ("your session has ended"),
       // except signing out, which has nothing to end (200, the signed-out page, the cookie cleared)
@@ -298,7 +305,7 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
         for (const page of ['team', 'waitlist']) attempts.push(await tryPage(route, `a coach on /coach/${page}`, req, coach.cookie, undefined, 404, `/coach/${page}`));
       }
     } else if (key === 'POST /self-referral/{page}') {
-      const req = validPageRequest(route, { referralId, taskId, selfReferral, coach });
+      const req = validPageRequest(route, pages);
       const send = { ...req, path: '/self-referral/check-answers', form: { website: '' } };
       for (const [who, r] of [['a question', req], ['sending the completed form', send]] as const) {
         const cookie = r === send ? completed.cookie : selfReferral.cookie;
@@ -309,6 +316,21 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
         attempts.push(await tryPage(route, `${who}: another form's CSRF token`, r, cookie, anotherForm.csrf, 403));
         attempts.push(await tryPage(route, `${who}: a coach's CSRF token`, r, cookie, coach.csrf, 403));
       }
+    } else if (route.function === 'web-provider') {
+      // Refused with a GOV.UK error page: no key, a forged one, another onward referral's, one
+      // whose expiry was moved on (403), an expired one (410).
+      const req = validPageRequest(route, pages);
+      const withLink = (link: ProviderLink): PageRequest =>
+        route.method === 'GET' ? { path: providerPagePath(link) } : { ...req, form: { ...req.form, expires: String(link.expires), key: link.key } };
+      const forged = { ...provider, key: `${provider.key.slice(0, -2)}${provider.key.endsWith('AA') ? 'BB' : 'AA'}` };
+      const cases: [string, PageRequest, number][] = [
+        ['no key', route.method === 'GET' ? { path: `/provider/onward-referrals/${provider.onwardReferralId}` } : { ...req, form: { status: 'accepted' } }, 403],
+        ['a forged key', withLink(forged), 403],
+        ["another onward referral's key", withLink({ ...linkTo(onward[1]!.id), onwardReferralId: provider.onwardReferralId }), 403],
+        ['a key with its expiry moved on', withLink({ ...provider, expires: provider.expires + 86_400 }), 403],
+        ['an expired key', withLink(linkTo(provider.onwardReferralId, new Date(now - 31 * 86_400_000))), 410],
+      ];
+      for (const [who, r, expected] of cases) attempts.push(await tryPage(route, who, r, undefined, undefined, expected));
     } else {
       publicRoutes.push(key);
     }
@@ -332,8 +354,9 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   expect((await getPage(url, `/coach/tasks/${taskId}`, coach.cookie)).status).toBe(200);
   expect((await getPage(url, `/coach/referrals/${referralId}`, coach.cookie)).status).toBe(200);
   expect((await getPage(url, '/coach/team', lead.cookie)).status).toBe(200);
+  expect((await getPage(url, providerPagePath(provider))).status).toBe(200);
   const taskRoute = pageRoutes.find((r) => r.method === 'POST' && r.path === '/coach/tasks/{taskId}')!;
-  const done = await tryPage(taskRoute, 'the assignee', validPageRequest(taskRoute, { referralId, taskId, selfReferral, coach }), coach.cookie, coach.csrf, 303);
+  const done = await tryPage(taskRoute, 'the assignee', validPageRequest(taskRoute, pages), coach.cookie, coach.csrf, 303);
   expect(done.status).toBe(303);
   const sendRoute = pageRoutes.find((r) => r.method === 'POST' && r.path === '/self-referral/{page}')!;
   const sent = await tryPage(sendRoute, 'the person', { path: '/self-referral/check-answers', form: { website: '' } }, completed.cookie, completed.csrf, 303);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ApiRoute, apiRoutes } from '../../functions/api-routes.ts';
 import { findTaskById, getReferral } from '../../functions/shared/referral-store.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
-import { type PageResources, routeKey, type RouteResources, validPageRequest, validRequest } from '../support/route-requests.ts';
+import { newProviderPageKey } from '../../functions/shared/provider-page-key.ts';
+import { type PageResources, providerPagePath, routeKey, type RouteResources, validPageRequest, validRequest } from '../support/route-requests.ts';
 import { getPage, postForm, selfReferralAnswers, SELF_REFERRAL_COOKIE, cookieSet, signInStaff, walkSelfReferral } from '../support/web-pages.ts';
 
 /**
@@ -406,7 +407,19 @@ async function prepareWeb(route: ApiRoute): Promise<void> {
     selfReferral: { cookie: walk.at.get('postcode')!, csrf: walk.csrf },
     selfReferralAt: walk.at,
     foreignCsrf: (await signInStaff(rt.gatewayUrl, tb.area.teamLeads[0]!.id)).csrf,
+    provider: { onwardReferralId: resources.onwardReferralId, ...newProviderPageKey(resources.onwardReferralId, new Date()) },
   };
+  if (route.function === 'web-provider') {
+    // The provider has answered for good (declined, or completed after attending): nothing a
+    // fuzzed form sends may change it, so any change would be a refusal that stored something.
+    for (const status of ['declined', 'completed']) {
+      await fetch(`${rt.gatewayUrl}/v1/onward-referrals/${resources.onwardReferralId}/status`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${providerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status }),
+      });
+    }
+  }
 }
 
 interface RawAnswer {
@@ -499,7 +512,9 @@ async function sendPageBatch(route: ApiRoute, batch: PageSent[]): Promise<void> 
   const taskBefore = (await findTaskById(web.taskId))?.status;
   const answers = await Promise.all(
     batch.map(async (req) => {
-      const path = req.path.replaceAll('{taskId}', web.taskId).replaceAll('{referralId}', web.referralId);
+      let path = req.path.replaceAll('{taskId}', web.taskId).replaceAll('{referralId}', web.referralId).replaceAll('{onwardReferralId}', web.provider.onwardReferralId);
+      // A provider's page opens with its link's key: the fuzzed query comes on top.
+      if (route.function === 'web-provider' && req.method === 'GET') path += `${path.includes('?') ? '&' : '?'}${providerPagePath(web.provider).split('?')[1]}`;
       const own = route.function === 'web-coach' ? web.coach : { cookie: web.selfReferralAt.get(req.slug) ?? web.selfReferralAt.get('check-answers')!, csrf: web.selfReferral.csrf };
       const cookie = { right: own.cookie, none: '', prefixed: `${req.hostileCookie}; ${own.cookie}`, suffixed: `${own.cookie}; ${req.hostileCookie}` }[req.session];
       const csrf = { right: own.csrf, missing: undefined, wrong: web.foreignCsrf, hostile: 'MKcsrf000000<script>' }[req.csrf];

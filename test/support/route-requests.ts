@@ -72,7 +72,19 @@ export interface PageResources {
   readonly selfReferral: WebSession;
   /** The signed-in session of the coach the task and referral belong to. */
   readonly coach: WebSession;
+  /** An onward referral and the key of a link to its provider's page (as e-mailed). */
+  readonly provider: ProviderLink;
 }
+
+export interface ProviderLink {
+  readonly onwardReferralId: string;
+  readonly expires: number;
+  readonly key: string;
+}
+
+/** A provider's page for an onward referral, as its e-mailed link opens it. */
+export const providerPagePath = (link: ProviderLink) =>
+  `/provider/onward-referrals/${link.onwardReferralId}?${new URLSearchParams({ expires: String(link.expires), key: link.key }).toString()}`;
 
 export interface PageRequest extends RouteRequest {
   /** The urlencoded form, without the CSRF token (the caller adds the right or a wrong one). */
@@ -123,6 +135,13 @@ export function validPageRequest(route: ApiRoute, r: PageResources): PageRequest
       return withSession(`/coach/tasks/${r.taskId}`, r.coach, firstContactForm);
     case 'GET /coach/referrals/{referralId}':
       return withSession(`/coach/referrals/${r.referralId}`, r.coach);
+    case 'GET /provider/onward-referrals/{onwardReferralId}':
+      return { path: providerPagePath(r.provider) };
+    case 'POST /provider/onward-referrals/{onwardReferralId}': {
+      // No session: the link's expiry and key travel in the form.
+      const form = { status: 'accepted', expires: String(r.provider.expires), key: r.provider.key };
+      return { path: `/provider/onward-referrals/${r.provider.onwardReferralId}`, form, body: formBody(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    }
     case 'GET /assets/{proxy+}':
       return { path: '/assets/govuk-frontend.min.css' };
     default:

@@ -11,6 +11,7 @@ import { CSRF_FIELD, csrfToken } from '../../functions/web/csrf.ts';
 import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../functions/web/http.ts';
 import { newSession, readSession, sessionCookie, sessionKey } from '../../functions/web/session.ts';
 import { sessionEnded } from '../../functions/web/ended-sessions.ts';
+import { safeReturnPath } from '../../functions/web/paths.ts';
 import { setHandlerEnvironment, startTestDatabase, type TestDatabase } from '../support/dynamodb-local.ts';
 import { lambdaContext } from '../support/events.ts';
 
@@ -270,5 +271,54 @@ describe('my tasks', () => {
       { taskId: 'later', overdue: false },
     ]);
     expect(rows[0]).toContain('2 January 2026 at 9:00am');
+  });
+});
+
+describe('signing in from a link to a workspace page (an e-mail, a bookmark)', () => {
+  const sessionOf = (cookie: string) => {
+    const read = readSession(staffSession, coachEvent({ method: 'GET', path: '/coach/sign-in', cookie }));
+    if (read.state !== 'active') throw new Error('no session');
+    return read.session;
+  };
+
+  it('comes back to the page asked for', async () => {
+    process.env.COACH_SIGN_IN = 'demo';
+    const get = await call(coachEvent({ method: 'GET', path: '/coach/tasks/task-1' }));
+    expect(get.statusCode).toBe(303);
+    expect(get.headers?.Location).toBe('/live/coach/sign-in');
+    const cookie = cookieOf(setCookies(get)[0]!);
+    const csrf = csrfToken(sessionOf(cookie).id, sessionKey());
+    const body = `${CSRF_FIELD}=${encodeURIComponent(csrf)}&staffId=${encodeURIComponent(teamLead.id)}`;
+    const post = await call(coachEvent({ method: 'POST', path: '/coach/sign-in', cookie, body }));
+    expect(post.statusCode).toBe(303);
+    expect(post.headers?.Location).toBe('/live/coach/tasks/task-1');
+  });
+
+  it('keeps the page through the hosted UI sign-in', async () => {
+    const get = await call(coachEvent({ method: 'GET', path: '/coach/referrals/ref-1' }));
+    const signIn = await call(coachEvent({ method: 'GET', path: '/coach/sign-in', cookie: cookieOf(setCookies(get)[0]!) }));
+    expect(signIn.headers?.Location).toMatch(new RegExp(`^${HOSTED_UI}/oauth2/authorize`));
+    expect(sessionOf(cookieOf(setCookies(signIn)[0]!)).data).toMatchObject({ returnTo: '/coach/referrals/ref-1', signIn: expect.any(Object) });
+  });
+
+  it('never leads off the workspace: only same-site workspace pages are return targets', () => {
+    for (const hostile of ['//evil.example/coach/tasks/x', 'https://evil.example/coach/tasks/x', '/coach/tasks/../../v1/tasks', '/coach/tasks/a\\b', '/coach/sign-in', '/coach/sign-out', '/v1/tasks/x', '/coach/tasks/x?next=//evil', '']) {
+      expect(safeReturnPath(hostile), hostile).toBeUndefined();
+    }
+    expect(safeReturnPath('/coach/tasks/task-1')).toBe('/coach/tasks/task-1');
+    expect(safeReturnPath('/coach/referrals/ref_1-A')).toBe('/coach/referrals/ref_1-A');
+  });
+});
+
+describe('a provider chase task', () => {
+  it('names the services with no answer', async () => {
+    const { referralForNewPerson } = await import('../fixtures/referrals.ts');
+    const { taskPage } = await import('../../functions/web/coach/pages.ts');
+    const who: SignedIn = { staff: { staffId: 'coach-1', role: 'coach' }, name: 'A Coach', csrf: 'token', area };
+    const task: HumanTask = { taskId: 't-1', referralId: 'r-1', type: 'provider_chase', status: 'open', attempt: 1, dueAt: '2026-01-07T09:00:00.000Z', openedAt: '2026-01-01T09:00:00.000Z', assignee: 'coach-1' };
+    const referral = { referralId: 'r-1', referral: referralForNewPerson(), source: 'gp', referrerOrganisation: 'A practice', receivedAt: '2026-01-01T09:00:00.000Z' } as unknown as Parameters<typeof taskPage>[2];
+    const body = taskPage(who, task, referral, {}, [], ['South Yorkshire employment advice']).value;
+    expect(/data-testid="silent-services">([^<]*)</.exec(body)?.[1]).toBe('No answer from South Yorkshire employment advice');
+    expect(taskPage(who, task, referral, {}, []).value).not.toContain('silent-services');
   });
 });

@@ -11,22 +11,12 @@ import { html, type HtmlValue, type SafeHtml } from '../html.ts';
 import { href } from '../http.ts';
 import { type NavItem, page } from '../layout.ts';
 import { conditionText, situationText } from '../self-referral/questions.ts';
+import { coachPaths } from '../paths.ts';
 import { taskForms, type Form } from './task-forms.ts';
 
 /** The coach workspace's pages. URLs carry task and referral ids only, never personal data. */
 export const COACH_PATH = '/coach';
-export const coachPaths = {
-  signIn: '/coach/sign-in',
-  /** Where the identity provider sends staff back with a code (a registered callback URL). */
-  signedIn: '/coach/signed-in',
-  signOut: '/coach/sign-out',
-  signedOut: '/coach/signed-out',
-  tasks: '/coach/tasks',
-  team: '/coach/team',
-  waitlist: '/coach/waitlist',
-  task: (taskId: string) => `/coach/tasks/${encodeURIComponent(taskId)}`,
-  referral: (referralId: string) => `/coach/referrals/${encodeURIComponent(referralId)}`,
-} as const;
+export { coachPaths } from '../paths.ts';
 
 export const taskTypeText: Record<TaskType, string> = {
   first_contact: 'First contact',
@@ -261,7 +251,11 @@ const identityReviewText = {
   possible_match: 'The name, date of birth and postcode are close to those on another open journey.',
 } as const;
 
-export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferral, values: Form, errors: readonly FieldError[]): SafeHtml {
+/**
+ * A task and its form. `silentServices`: for an onward referral with no answer, the services the
+ * journey still has no answer from, so the coach knows whom to chase.
+ */
+export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferral, values: Form, errors: readonly FieldError[], silentServices: readonly string[] = []): SafeHtml {
   const taskForm = taskForms[task.type];
   const open = task.status === 'open' || task.status === 'overdue';
   const overdue = task.status === 'overdue' || Date.parse(task.dueAt) < Date.now();
@@ -274,6 +268,7 @@ export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferra
     <h1 class="govuk-heading-l">${taskForm.title}</h1>
     <p class="govuk-body">Due ${formatDateTime(task.dueAt, who.area.timeZone)}${overdue && open ? html` ${tag('Overdue', 'red')}` : ''}${task.attempt > 1 ? ` (attempt ${task.attempt})` : ''}</p>
     <p class="govuk-body"><a class="govuk-link" href="${href(coachPaths.referral(referral.referralId))}">View the referral and its timeline</a></p>
+    ${silentServices.length ? html`<div class="govuk-inset-text" data-testid="silent-services">No answer from ${silentServices.join(', ')}</div>` : ''}
     <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
     <h2 class="govuk-heading-m">About the participant</h2>
     ${referralSummary(referral, who.area)}
@@ -311,11 +306,13 @@ const eventText: Record<string, string> = {
   closed_by_operator: 'Closed by an operator',
 };
 
-function timelineDetails(entry: TimelineEntry, names: ReadonlyMap<string, string>): string {
+function timelineDetails(entry: TimelineEntry, names: ReadonlyMap<string, string>, area: AreaSettings): string {
   const parts: string[] = [];
+  const extra = entry as unknown as Record<string, unknown>;
+  // An onward referral's entries say which service: a coach may have referred to several.
+  if (typeof extra.serviceId === 'string') parts.push(area.services.find((s) => s.id === extra.serviceId)?.name ?? humanise(extra.serviceId));
   if (entry.taskType) parts.push(taskTypeText[entry.taskType as TaskType] ?? humanise(entry.taskType));
   if (entry.attempt && entry.attempt > 1) parts.push(`attempt ${entry.attempt}`);
-  const extra = entry as unknown as Record<string, unknown>;
   if (typeof extra.outcome === 'string') parts.push(`outcome: ${humanise(extra.outcome)}`);
   if (entry.reason) parts.push(`reason: ${humanise(entry.reason)}`);
   if (entry.priority) parts.push(`priority: ${entry.priority}`);
@@ -347,7 +344,7 @@ export function referralPage(who: SignedIn, referral: StoredReferral, timeline: 
     <h2 class="govuk-heading-m">Journey timeline</h2>
     <ol class="govuk-list workwell-timeline" data-testid="timeline">
       ${timeline.map(
-        (e) => html`<li class="govuk-!-margin-bottom-3"><strong>${eventText[e.event] ?? humanise(e.event)}</strong><br><span class="govuk-body-s">${formatDateTime(e.at, who.area.timeZone)}${timelineDetails(e, names) ? ` · ${timelineDetails(e, names)}` : ''}</span></li>`,
+        (e) => html`<li class="govuk-!-margin-bottom-3"><strong>${eventText[e.event] ?? humanise(e.event)}</strong><br><span class="govuk-body-s">${formatDateTime(e.at, who.area.timeZone)}${timelineDetails(e, names, who.area) ? ` · ${timelineDetails(e, names, who.area)}` : ''}</span></li>`,
       )}
     </ol>
     <h2 class="govuk-heading-m">About the participant</h2>
