@@ -172,6 +172,8 @@ export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
   shortSlug: slug.max(24).optional(),
+  /** Prefix of short referral references (`SY-4K7P-2MXQ`); by default the initials of the slug's words. */
+  referencePrefix: z.string().regex(/^[A-Z]{1,5}$/, 'must be 1 to 5 capital letters').optional(),
   name: z.string().min(1),
   /** Where the settings came from: the area's published criteria, or defaults to be confirmed. */
   settingsSource: z.enum(['published', 'default']),
