@@ -1,6 +1,7 @@
 /**
  * E-mail templates, pure: subject, plain text and simple HTML from a notification's fields.
- * What goes in is only a case reference (the referral id), the task type in words, a due
+ * What goes in is only a case reference (the short reference people read out, else the
+ * referral id; links carry the id), the task type in words, a due
  * date and time in the area's time zone, counts, and links to the service: never a
  * participant's name, date of birth, NHS number, address or health details. Anything else in
  * `fields` is ignored.
@@ -122,10 +123,12 @@ export function renderNotification(
   fields: Readonly<Record<string, string>>,
   options: RenderOptions,
 ): RenderedEmail {
-  const ref = fields.referralReference ?? '';
+  const id = fields.referralReference ?? '';
+  // The short reference in words, the referral id in links.
+  const ref = fields.reference ?? id;
   const words = taskTypeInWords(fields.taskType);
   const due = formatDue(fields.dueAt, options.timeZone);
-  const link = fields.taskId ? taskLink(options.linkBaseUrl, fields.taskId) : referralLink(options.linkBaseUrl, ref);
+  const link = fields.taskId ? taskLink(options.linkBaseUrl, fields.taskId) : referralLink(options.linkBaseUrl, id);
   switch (template as TemplateName) {
     case 'task_assigned':
       return build(`New WorkWell task: ${words} (case ${ref})`, [
@@ -149,12 +152,12 @@ export function renderNotification(
       return build(`WorkWell could not deliver a message (case ${ref})`, [
         { text: `A message about case ${ref}${fields.failedTemplate ? ` (${fields.failedTemplate.replace(/_/g, ' ')})` : ''} could not be delivered after several attempts.` },
         { text: 'Please make sure the right person knows about the case.' },
-        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+        { link: referralLink(options.linkBaseUrl, id), label: 'Open the case' },
       ]);
     case 'duplicate_referral_linked':
       return build(`Another referral received (case ${ref})`, [
         { text: `A new referral was received for the person on case ${ref} and linked to it.` },
-        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+        { link: referralLink(options.linkBaseUrl, id), label: 'Open the case' },
       ]);
     case 'onward_referral':
     case 'onward_referral_chase':

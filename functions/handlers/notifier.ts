@@ -7,7 +7,7 @@ import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer
 import { metricCatalogue } from '../shared/metric-catalogue.ts';
 import { countMetric, errorFields, gaugeMetric, logSafe, observed } from '../shared/observability.ts';
 import { NOTIFICATIONS_INDEX, notificationId, outboxPut, teamLeadEmailFor } from '../shared/outbox.ts';
-import { getReferral, timelinePut, transact, type TransactItem } from '../shared/referral-store.ts';
+import { getReferral, referenceOf, timelinePut, transact, type TransactItem } from '../shared/referral-store.ts';
 import { readServiceGauges } from '../shared/service-gauges.ts';
 import { journeysTable } from '../shared/tables.ts';
 import { currentArea } from '../shared/workflow.ts';
@@ -204,7 +204,8 @@ async function markFailed(item: OutboxItem, now: Date, errorName: string): Promi
 async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promise<keyof NotifierResult> {
   const area = currentArea();
   try {
-    const rendered = renderNotification(item.template, item.fields ?? {}, {
+    const fields = await withShortReference(item);
+    const rendered = renderNotification(item.template, fields, {
       linkBaseUrl: requiredEnv('MAIL_LINK_BASE_URL'),
       timeZone: area.timeZone,
     });
@@ -213,7 +214,7 @@ async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promi
       notificationId: item.notificationId,
       to: item.to,
       template: item.template,
-      fields: item.fields ?? {},
+      fields,
     });
     await markSent(item, now(), messageId);
     return 'sent';
@@ -228,6 +229,15 @@ async function deliver(item: OutboxItem, mailer: Mailer, now: () => Date): Promi
     await retryLater(item, now(), errorName);
     return 'retrying';
   }
+}
+
+/** The case's short reference beside its id, read when sent, so every template can show it. */
+async function withShortReference(item: OutboxItem): Promise<Record<string, string>> {
+  const fields = item.fields ?? {};
+  const id = fields.referralReference;
+  if (!id || fields.reference) return fields;
+  const reference = await referenceOf(id);
+  return reference ? { ...fields, reference } : fields;
 }
 
 /** One pass over the due notifications (the handler; tests call it with their own mailer). */

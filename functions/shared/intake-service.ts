@@ -1,4 +1,4 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   IdempotencyAlreadyInProgressError,
@@ -12,6 +12,7 @@ import type { OrganisationType } from '../domain/credentials.ts';
 import { intakeProblems, type IntakeProblem } from '../domain/intake-rules.ts';
 import { decideMatch, type MatchDecision } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
+import { newReference, referencePrefixOf } from '../domain/reference.ts';
 import { requiredEnv, sfn } from './aws-clients.ts';
 import { getCoach } from './coach-store.ts';
 import { errorFields, logSafe } from './observability.ts';
@@ -43,7 +44,7 @@ import { currentArea, dateInTimeZone } from './workflow.ts';
  *  - the journey starts with execution name = referral id, so a retry never starts two.
  */
 export type AcceptOutcome =
-  | { httpStatus: 202; referralId: string; status: 'received' | 'linked' }
+  | { httpStatus: 202; referralId: string; reference?: string; status: 'received' | 'linked' }
   | { httpStatus: 400; problems: IntakeProblem[] }
   | { httpStatus: 409 | 422 | 503; problem: string; referralId?: string };
 
@@ -93,7 +94,8 @@ const config = new IdempotencyConfig({
   expiresAfterSeconds: DAY_SECONDS,
   throwOnNoIdempotencyKey: true,
 });
-let idempotentAccept: ((input: AcceptOnce) => Promise<{ referralId: string; status: 'received' | 'linked' }>) | undefined;
+type Accepted = { referralId: string; reference?: string; status: 'received' | 'linked' };
+let idempotentAccept: ((input: AcceptOnce) => Promise<Accepted>) | undefined;
 
 function acceptIdempotently(input: AcceptOnce) {
   idempotentAccept ??= makeIdempotent(acceptOnce, {
@@ -161,26 +163,34 @@ async function matchPerson(referral: Referral): Promise<{ decision: MatchDecisio
   return { decision: decideMatch(referral.participant, candidates), lookup, open };
 }
 
-async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; status: 'received' | 'linked' }> {
+/** Draws the area's next short reference; the store guards its uniqueness. */
+function areaReference(): () => string {
+  const prefix = referencePrefixOf(currentArea());
+  return () => newReference(prefix, randomBytes);
+}
+
+async function acceptOnce(input: AcceptOnce): Promise<Accepted> {
   for (let round = 0; round < 3; round++) {
     const { decision, lookup, open } = await matchPerson(input.referral);
     const same = decision.kind === 'link' ? open.get(decision.referralId) : undefined;
     if (same && isSameReferral(same, input)) {
       // The partner's own open referral for this person (e.g. resent with corrections).
       await startJourney(same.referralId);
-      return { referralId: same.referralId, status: 'received' };
+      return { referralId: same.referralId, ...(same.reference ? { reference: same.reference } : {}), status: 'received' };
     }
     const referralId = randomUUID();
     const receivedAt = new Date();
     if (same) {
-      await linkToOpenJourney(referralId, input, same, receivedAt);
-      return { referralId, status: 'linked' };
+      const linked = await linkToOpenJourney(referralId, input, same, receivedAt);
+      return { referralId, ...(linked.reference ? { reference: linked.reference } : {}), status: 'linked' };
     }
     // A journey of its own; a possible match or an NHS number conflict is reviewed, never merged.
     const identityReview = decision.kind === 'review' ? { reason: decision.reason, matches: decision.matches } : undefined;
+    let stored: StoredReferral;
     try {
-      await createReferral({
+      stored = await createReferral({
         referralId,
+        newReference: areaReference(),
         referral: input.referral,
         receivedAt,
         partnerId: input.partnerId,
@@ -194,7 +204,7 @@ async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; stat
     }
     logSafe('info', 'referral received', { referralId, code: input.referral.source, ...(identityReview ? { outcome: 'identity_review' } : {}) });
     await startJourney(referralId);
-    return { referralId, status: 'received' };
+    return { referralId, ...(stored.reference ? { reference: stored.reference } : {}), status: 'received' };
   }
   throw new Error('Could not settle the person index');
 }
@@ -205,7 +215,7 @@ function isSameReferral(open: StoredReferral, input: AcceptOnce): boolean {
   return input.sameReferrerMatch === 'resend' || canonicalHash(open.referral) === canonicalHash(input.referral);
 }
 
-async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<void> {
+async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<StoredReferral> {
   const at = receivedAt.toISOString();
   const coach = open.coachId ? await getCoach(open.coachId) : undefined;
   const to = coach?.email ?? currentArea().teamLeads[0]!.email;
@@ -216,12 +226,21 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
     notificationPut(
       open.referralId,
       notificationId('duplicate_referral', referralId),
-      { to, template: 'duplicate_referral_linked', fields: { referralReference: open.referralId } },
+      { to, template: 'duplicate_referral_linked', fields: { referralReference: open.reference ?? open.referralId } },
       at,
     ),
   ];
-  await createReferral({ referralId, referral: input.referral, receivedAt, partnerId: input.partnerId, linkedTo: open.referralId, alsoWrite: notify });
+  const linked = await createReferral({
+    referralId,
+    newReference: areaReference(),
+    referral: input.referral,
+    receivedAt,
+    partnerId: input.partnerId,
+    linkedTo: open.referralId,
+    alsoWrite: notify,
+  });
   logSafe('info', 'referral linked to an open journey', { referralId, code: input.referral.source });
+  return linked;
 }
 
 async function startJourney(referralId: string): Promise<void> {
