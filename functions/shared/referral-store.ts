@@ -448,6 +448,14 @@ export async function referenceOf(referralId: string): Promise<string | undefine
   return typeof Item?.reference === 'string' ? Item.reference : undefined;
 }
 
+/** The latest reviewer's reason for finding a referral not eligible (a code: the note is not read). */
+export async function notEligibleReviewReason(referralId: string): Promise<string | undefined> {
+  const reviews = (await queryPartition(referralId, 'REVIEW#'))
+    .filter((item) => item.outcome === 'not_eligible' && typeof item.reason === 'string')
+    .sort((a, b) => String(a.recordedAt).localeCompare(String(b.recordedAt)));
+  return reviews.at(-1)?.reason as string | undefined;
+}
+
 /** The referral a short reference (as written: see domain/reference.ts parseReference) names. */
 export async function findReferralByReference(reference: string): Promise<StoredReferral | undefined> {
   const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.reference(reference), ConsistentRead: true }));
