@@ -60,8 +60,9 @@ function escapeHtml(value: string): string {
 /** A paragraph is a line of text; a link is shown as such in both forms. */
 type Block = { text: string } | { link: string; label: string } | { list: { text: string; link?: string }[] };
 
-function build(subject: string, blocks: Block[]): RenderedEmail {
-  const footer: Block = { text: 'This message contains no personal details. Sign in to WorkWell to see the case.' };
+const staffFooter: Block = { text: 'This message contains no personal details. Sign in to WorkWell to see the case.' };
+
+function build(subject: string, blocks: Block[], footer: Block = staffFooter): RenderedEmail {
   const all = [...blocks, footer];
   const text = all
     .map((b) =>
@@ -108,6 +109,7 @@ export const templateNames = [
   'duplicate_referral_linked',
   'onward_referral',
   'onward_referral_chase',
+  'self_referral_confirmation',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -172,6 +174,18 @@ export function renderNotification(
           },
           ...(fields.respondUrl ? [{ link: fields.respondUrl, label: 'Tell us what happened' }] : []),
         ],
+      );
+    case 'self_referral_confirmation':
+      // To the person who referred themselves: the reference and what happens next, nothing they told us.
+      return build(
+        `Your WorkWell referral: reference ${ref}`,
+        [
+          { text: 'Thank you. We have received your referral to WorkWell.' },
+          { text: `Your reference is ${ref}. Keep it: you will need it if you contact us about your referral.` },
+          { text: 'What happens next: we will check your referral, and a Work and Health Coach will contact you the way you asked.' },
+          { text: 'If you need help urgently, call NHS 111. If your life is at risk, call 999.' },
+        ],
+        { text: 'You are getting this e-mail because you referred yourself to WorkWell. If you did not, you can ignore it.' },
       );
     case 'daily_digest': {
       const lines = parseDigestLines(fields.items);

@@ -112,6 +112,7 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
     idempotencyKey: `self-referral-${session.id}`,
     bodyHash: canonicalHash(built.referral),
     context: lambdaContext,
+    confirmToPerson: true,
   });
   if (outcome.httpStatus !== 202) {
     logSafe('warn', 'self-referral not accepted', { httpStatus: outcome.httpStatus });
@@ -120,7 +121,7 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
   countMetric(familyMetric('referralReceived', 'self'));
   logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: eligibility.outcome });
   // The answers are dropped from the browser: only the reference is kept, for the confirmation page.
-  const sent: SelfReferralSession = { answers: {}, reference: outcome.referralId };
+  const sent: SelfReferralSession = { answers: {}, reference: outcome.reference ?? outcome.referralId };
   return redirect(pagePath(CONFIRMATION), [keep(session, sent)]);
 }
 

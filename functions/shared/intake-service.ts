@@ -80,6 +80,8 @@ function organisationTypeOf(partner: { partnerId: string; organisationType?: Org
 
 interface AcceptOnce {
   partnerId: string;
+  /** Send the person a confirmation with their reference (self-referrals; only to an address they gave). */
+  confirmToPerson: boolean;
   sameReferrerMatch: SameReferrerMatch;
   /** `key:<Idempotency-Key>`, or `body:<hash>` when the partner sent none. */
   requestKey: string;
@@ -120,6 +122,7 @@ export async function acceptReferral(input: {
   idempotencyKey?: string;
   bodyHash: string;
   context?: Context;
+  confirmToPerson?: boolean;
 }): Promise<AcceptOutcome> {
   const organisationType = organisationTypeOf(input.partner);
   const area = currentArea();
@@ -129,6 +132,7 @@ export async function acceptReferral(input: {
   try {
     const accepted = await acceptIdempotently({
       partnerId: input.partner.partnerId,
+      confirmToPerson: input.confirmToPerson ?? false,
       sameReferrerMatch: organisationType ? sameReferrerMatchByOrganisation[organisationType] : 'resend',
       requestKey: input.idempotencyKey ? `key:${input.idempotencyKey}` : `body:${input.bodyHash}`,
       bodyHash: input.bodyHash,
@@ -196,7 +200,7 @@ async function acceptOnce(input: AcceptOnce): Promise<Accepted> {
         partnerId: input.partnerId,
         personIndex: lookup.partitions.map((p) => p.pk),
         ...(identityReview ? { identityReview } : {}),
-        alsoWrite: indexWrites(referralId, lookup),
+        alsoWrite: [...indexWrites(referralId, lookup), ...confirmation(referralId, input, receivedAt)],
       });
     } catch (error) {
       if (error instanceof ConditionFailed) continue; // someone else's referral for the person won the race
@@ -237,10 +241,21 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
     receivedAt,
     partnerId: input.partnerId,
     linkedTo: open.referralId,
-    alsoWrite: notify,
+    alsoWrite: [...notify, ...confirmation(referralId, input, receivedAt)],
   });
   logSafe('info', 'referral linked to an open journey', { referralId, code: input.referral.source });
   return linked;
+}
+
+/**
+ * The person's confirmation, in the outbox with the referral: only to the e-mail address they
+ * gave, and only the reference (the notifier adds it) and what happens next.
+ */
+function confirmation(referralId: string, input: AcceptOnce, receivedAt: Date): TransactItem[] {
+  const to = input.referral.participant.email;
+  if (!input.confirmToPerson || !to) return [];
+  const at = receivedAt.toISOString();
+  return [notificationPut(referralId, notificationId('self_referral_confirmation', referralId), { to, template: 'self_referral_confirmation', fields: { referralReference: referralId } }, at)];
 }
 
 async function startJourney(referralId: string): Promise<void> {
