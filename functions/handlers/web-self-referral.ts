@@ -33,6 +33,7 @@ import {
   timedOutPage,
 } from '../web/self-referral/pages.ts';
 import { questionBySlug, type QuestionContext } from '../web/self-referral/questions.ts';
+import { INFO_PATH, infoPage, isInfoPage } from '../web/info-pages.ts';
 
 /**
  * The self-referral form (GET and POST /self-referral/{page}): one question per page,
@@ -178,6 +179,11 @@ async function postPage(slug: string, event: APIGatewayProxyEvent, lambdaContext
 
 async function selfReferral(event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
   const slug = event.pathParameters?.page;
+  if (event.resource === `${INFO_PATH}/{page}`) {
+    const area = currentArea();
+    if (slug !== undefined && isInfoPage(slug)) return htmlPage(200, infoPage(area, slug, { name: `WorkWell ${area.name}`, path: SELF_REFERRAL_PATH }));
+    return htmlPage(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
+  }
   if (slug === undefined) return htmlPage(200, startPage(currentArea()));
   if (!/^[a-z-]{1,40}$/.test(slug)) return htmlPage(404, problemPage(currentArea(), 'Page not found', 'If you typed the web address, check it is correct.'));
   return event.httpMethod === 'POST' ? postPage(slug, event, lambdaContext) : showPage(slug, event);

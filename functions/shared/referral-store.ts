@@ -45,6 +45,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TaskType } from '../../workflows/states.ts';
 import type { Referral, ReferralSource, ReferralStatus } from '../domain/referral.ts';
+import { parseReference } from '../domain/reference.ts';
 import {
   retentionExpiry,
   stageEffect,
@@ -454,6 +455,13 @@ export async function notEligibleReviewReason(referralId: string): Promise<strin
     .filter((item) => item.outcome === 'not_eligible' && typeof item.reason === 'string')
     .sort((a, b) => String(a.recordedAt).localeCompare(String(b.recordedAt)));
   return reviews.at(-1)?.reason as string | undefined;
+}
+
+/** A referral by its id, or by its short reference as typed or heard (domain/reference.ts). */
+export async function findReferralByIdOrReference(text: string, referencePrefix: string): Promise<StoredReferral | undefined> {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) return getReferral(text);
+  const reference = parseReference(text, referencePrefix);
+  return reference ? findReferralByReference(reference) : undefined;
 }
 
 /** The referral a short reference (as written: see domain/reference.ts parseReference) names. */

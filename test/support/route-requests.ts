@@ -123,6 +123,8 @@ export function validPageRequest(route: ApiRoute, r: PageResources): PageRequest
       return withSession(`/coach/tasks/${r.taskId}`, r.coach, firstContactForm);
     case 'GET /coach/referrals/{referralId}':
       return withSession(`/coach/referrals/${r.referralId}`, r.coach);
+    case 'GET /help/{page}':
+      return { path: '/help/privacy' };
     case 'GET /assets/{proxy+}':
       return { path: '/assets/govuk-frontend.min.css' };
     default:
