@@ -107,7 +107,8 @@ describe('daily digest', () => {
     const first = (await rt.scheduler.runDigest()) as { queued: number };
     expect(first.queued).toBeGreaterThan(0);
     await send();
-    const mailsOf = (await digests(emailOf(secondCoach))).filter((m) => (m.body.text ?? '').includes(second));
+    const mailsOf = (await digests(emailOf(secondCoach))).filter(about(second));
+    expect(mailsOf[0]?.body.text).toContain(`Case ${references.get(second)}:`);
     expect(mailsOf).toHaveLength(1);
     expect(mailsOf[0]!.body.text).toMatch(/Due today:[\s\S]*first contact/);
     expect(mailsOf[0]!.body.text).toContain(`/v1/tasks/${task.taskId}`);
