@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { handler as intake } from '../../functions/handlers/intake.ts';
 import { handler as referralStatus } from '../../functions/handlers/referral-status.ts';
 import { handler as triage } from '../../functions/handlers/triage.ts';
+import { handler as fhirIntake } from '../../functions/handlers/fhir-intake.ts';
 import { getReferral, listTimeline } from '../../functions/shared/referral-store.ts';
 import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { referralForNewPerson, validReferral } from '../fixtures/referrals.ts';
@@ -235,6 +236,24 @@ describe('GET /v1/referrals/{referralId} (referral-status)', () => {
       signposting: expect.arrayContaining([expect.objectContaining({ name: expect.any(String), url: expect.any(String) })]),
     });
     expect(body.timeline).toContainEqual(expect.objectContaining({ event: 'triaged', description: 'Eligibility checked: the person is not eligible' }));
+
+    // The same as a FHIR ServiceRequest: revoked, with the reason and signposting in extensions.
+    const fhir = (await fhirIntake(
+      apiEvent({
+        method: 'GET',
+        path: `/v1/fhir/ServiceRequest/${created.referralId}`,
+        resource: '/v1/fhir/ServiceRequest/{referralId}',
+        pathParameters: { referralId: created.referralId },
+      }),
+      lambdaContext('fhir-intake'),
+    )) as APIGatewayProxyResult;
+    expect(fhir.statusCode).toBe(200);
+    const sr = JSON.parse(fhir.body) as { status: string; identifier: { value: string }[]; extension: { url: string; valueCodeableConcept?: { coding: { code: string }[]; text: string } }[] };
+    expect(sr.status).toBe('revoked');
+    expect(sr.identifier.map((i) => i.value)).toContain(created.reference);
+    const reason = sr.extension.find((e) => e.url.endsWith('Extension-WorkWell-NotEligibleReason'));
+    expect(reason?.valueCodeableConcept).toMatchObject({ coding: [{ code: 'outside_area' }], text: expect.stringContaining('does not live in the area') });
+    expect(sr.extension.filter((e) => e.url.endsWith('Extension-WorkWell-Signposting')).length).toBeGreaterThan(0);
   });
 
   it('answers 404 problem for unknown and malformed ids', async () => {
