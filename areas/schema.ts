@@ -168,10 +168,30 @@ export const WorkingHoursSchema = z
   })
   .refine((h) => h.start < h.end, { message: 'working hours must start before they end', path: ['end'] });
 
+/**
+ * What the public information pages (privacy notice, accessibility statement, cookies) say of
+ * the area. Every field has a default, so an area file needs none of it until the area has its
+ * own wording.
+ */
+export const PublicInformationSchema = z.strictObject({
+  /** The data controller named in the privacy notice; default "NHS <area name> Integrated Care Board". */
+  controller: z.string().min(1).max(200).optional(),
+  /** Where people ask about their data or the service's accessibility; default the area's WorkWell team address. */
+  contactEmail: z.email().optional(),
+  /** The Data Protection Officer's address, when the area publishes one apart from the contact. */
+  dataProtectionOfficerEmail: z.email().optional(),
+  /** When the service was last checked for accessibility. */
+  accessibilityReviewed: z.iso.date().default('2026-12-01'),
+  /** Parts of the service known not to meet WCAG 2.2 AA, in plain words; none by default. */
+  accessibilityIssues: z.array(z.string().min(1).max(500)).max(20).default([]),
+});
+
 export const AreaSettingsSchema = z.strictObject({
   slug,
   /** Short form of the slug (such as the ICS's usual abbreviation) for names AWS limits to 64 characters. */
   shortSlug: slug.max(24).optional(),
+  /** Prefix of short referral references (`SY-4K7P-2MXQ`); by default the initials of the slug's words. */
+  referencePrefix: z.string().regex(/^[A-Z]{1,5}$/, 'must be 1 to 5 capital letters').optional(),
   name: z.string().min(1),
   /** Where the settings came from: the area's published criteria, or defaults to be confirmed. */
   settingsSource: z.enum(['published', 'default']),
@@ -231,6 +251,7 @@ export const AreaSettingsSchema = z.strictObject({
     measures: z.array(MeasureName).min(1),
   }),
   signposting: z.array(SignpostSchema).min(1),
+  publicInformation: PublicInformationSchema.prefault({}),
   teamLeads: z.array(TeamLeadSchema).min(1),
   coaches: z.array(CoachSchema).min(1),
   services: z.array(ServiceSchema).min(1),

@@ -46,6 +46,8 @@ export const apiRoutes = [
   { method: 'GET', path: '/self-referral', function: 'web-self-referral', auth: 'public', page: true },
   { method: 'GET', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
   { method: 'POST', path: '/self-referral/{page}', function: 'web-self-referral', auth: 'public', page: true },
+  // Privacy notice, accessibility statement and cookies, linked from every page's footer.
+  { method: 'GET', path: '/help/{page}', function: 'web-self-referral', auth: 'public', page: true },
   { method: 'GET', path: '/coach', function: 'web-coach', auth: 'public', page: true },
   { method: 'GET', path: '/coach/{page}', function: 'web-coach', auth: 'public', page: true },
   { method: 'POST', path: '/coach/{page}', function: 'web-coach', auth: 'public', page: true },

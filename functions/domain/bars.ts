@@ -220,22 +220,52 @@ export const serviceRequestStatusOf: Readonly<Record<ReferralStatus, 'active' | 
 /**
  * A partner's own referral as a FHIR ServiceRequest (GET /v1/fhir/ServiceRequest/{id}): its
  * status, with the service's own status code beside it, and dates; nothing personal or clinical.
- * A referral withdrawn because the referrer made it by mistake reads as entered-in-error.
+ * A referral withdrawn because the referrer made it by mistake reads as entered-in-error. Not
+ * eligible: the reason a partner may see (domain/partner-view.ts) as a code with words, and the
+ * signposting, in WorkWell extensions (R4's ServiceRequest has no status reason).
  */
 export function referralServiceRequest(referral: {
   readonly referralId: string;
+  readonly reference?: string | undefined;
   readonly status: ReferralStatus;
   readonly receivedAt: string;
   readonly updatedAt: string;
   readonly enteredInError: boolean;
+  readonly notEligibleReason?: { readonly code: string; readonly description: string } | undefined;
+  readonly signposting?: readonly { readonly name: string; readonly url: string; readonly description: string }[] | undefined;
 }): Record<string, unknown> {
+  const reason = referral.notEligibleReason;
   const status = referral.status === 'withdrawn' && referral.enteredInError ? 'entered-in-error' : serviceRequestStatusOf[referral.status];
   return {
     resourceType: 'ServiceRequest',
     id: referral.referralId,
     meta: { lastUpdated: referral.updatedAt },
-    extension: [{ url: workwellFhir.referralStatus, valueCoding: { system: workwellFhir.referralStatusSystem, code: referral.status } }],
-    identifier: [{ system: barsSystems.referralId, value: referral.referralId }],
+    extension: [
+      { url: workwellFhir.referralStatus, valueCoding: { system: workwellFhir.referralStatusSystem, code: referral.status } },
+      ...(reason
+        ? [
+            {
+              url: workwellFhir.notEligibleReason,
+              valueCodeableConcept: {
+                coding: [{ system: workwellFhir.notEligibleReasonSystem, code: reason.code, display: reason.description }],
+                text: reason.description,
+              },
+            },
+          ]
+        : []),
+      ...(referral.signposting ?? []).map((s) => ({
+        url: workwellFhir.signposting,
+        extension: [
+          { url: 'name', valueString: s.name },
+          { url: 'url', valueUrl: s.url },
+          { url: 'description', valueString: s.description },
+        ],
+      })),
+    ],
+    identifier: [
+      { system: barsSystems.referralId, value: referral.referralId },
+      ...(referral.reference ? [{ system: workwellFhir.shortReferenceSystem, value: referral.reference }] : []),
+    ],
     status,
     intent: 'order',
     subject: { display: 'The person referred' },

@@ -74,6 +74,11 @@ export const workwellFhir = {
   referralSourceSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralSource`,
   referralStatusSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-ReferralStatus`,
   referralStatus: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-ReferralStatus`,
+  notEligibleReason: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-NotEligibleReason`,
+  notEligibleReasonSystem: `${WORKWELL_FHIR}/CodeSystem/WorkWell-NotEligibleReason`,
+  signposting: `${WORKWELL_FHIR}/StructureDefinition/Extension-WorkWell-Signposting`,
+  /** The short reference people read out on the phone (functions/domain/reference.ts). */
+  shortReferenceSystem: `${WORKWELL_FHIR}/Id/referral-reference`,
 } as const;
 
 /**

@@ -1,6 +1,7 @@
 /**
  * E-mail templates, pure: subject, plain text and simple HTML from a notification's fields.
- * What goes in is only a case reference (the referral id), the task type in words, a due
+ * What goes in is only a case reference (the short reference people read out, else the
+ * referral id; links carry the id), the task type in words, a due
  * date and time in the area's time zone, counts, and links to the service: never a
  * participant's name, date of birth, NHS number, address or health details. Anything else in
  * `fields` is ignored.
@@ -118,6 +119,7 @@ export const templateNames = [
   'onward_referral',
   'onward_referral_chase',
   'gp_summary_held',
+  'self_referral_confirmation',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -133,10 +135,12 @@ export function renderNotification(
   fields: Readonly<Record<string, string>>,
   options: RenderOptions,
 ): RenderedEmail {
-  const ref = fields.referralReference ?? '';
+  const id = fields.referralReference ?? '';
+  // The short reference in words, the referral id in links.
+  const ref = fields.reference ?? id;
   const words = taskTypeInWords(fields.taskType);
   const due = formatDue(fields.dueAt, options.timeZone);
-  const link = fields.taskId ? taskLink(options.linkBaseUrl, fields.taskId) : referralLink(options.linkBaseUrl, ref);
+  const link = fields.taskId ? taskLink(options.linkBaseUrl, fields.taskId) : referralLink(options.linkBaseUrl, id);
   switch (template as TemplateName) {
     case 'task_assigned':
       return build(`New WorkWell task: ${words} (case ${ref})`, [
@@ -160,7 +164,7 @@ export function renderNotification(
       return build(`WorkWell could not deliver a message (case ${ref})`, [
         { text: `A message about case ${ref}${fields.failedTemplate ? ` (${fields.failedTemplate.replace(/_/g, ' ')})` : ''} could not be delivered after several attempts.` },
         { text: 'Please make sure the right person knows about the case.' },
-        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+        { link: referralLink(options.linkBaseUrl, id), label: 'Open the case' },
       ]);
     case 'gp_summary_held':
       return build(`Discharge summary not sent to the GP practice (case ${ref})`, [
@@ -171,7 +175,7 @@ export function renderNotification(
     case 'duplicate_referral_linked':
       return build(`Another referral received (case ${ref})`, [
         { text: `A new referral was received for the person on case ${ref} and linked to it.` },
-        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+        { link: referralLink(options.linkBaseUrl, id), label: 'Open the case' },
       ]);
     case 'onward_referral':
     case 'onward_referral_chase': {
@@ -191,6 +195,18 @@ export function renderNotification(
         providerFooter,
       );
     }
+    case 'self_referral_confirmation':
+      // To the person who referred themselves: the reference and what happens next, nothing they told us.
+      return build(
+        `Your WorkWell referral: reference ${ref}`,
+        [
+          { text: 'Thank you. We have received your referral to WorkWell.' },
+          { text: `Your reference is ${ref}. Keep it: you will need it if you contact us about your referral.` },
+          { text: 'What happens next: we will check your referral, and a Work and Health Coach will contact you the way you asked.' },
+          { text: 'If you need help urgently, call NHS 111. If your life is at risk, call 999.' },
+        ],
+        'You are getting this e-mail because you referred yourself to WorkWell. If you did not, you can ignore it.',
+      );
     case 'daily_digest': {
       const lines = parseDigestLines(fields.items);
       const overdue = lines.filter((l) => l.overdue);

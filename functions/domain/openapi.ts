@@ -20,6 +20,7 @@ import {
   workwellFhir,
 } from './fhir.ts';
 import { ReferralSchema, referralStatuses } from './referral.ts';
+import { partnerReasonCodes } from './partner-view.ts';
 import { taskResultSchemas } from './task-results.ts';
 import { allTaskTypes } from '../../workflows/states.ts';
 
@@ -200,19 +201,28 @@ const exampleReceipt = {
 
 // --- Schemas of answers (documentation of what the handlers return) --------------------------
 
+/** A short reference people can read out on the phone (functions/domain/reference.ts). */
+const ShortReference = z.string().regex(/^[A-Z]{1,5}-[0-9A-HJKMNP-TV-Y]{4}-[0-9A-HJKMNP-TV-Y]{4}$/).meta({ example: 'SY-4K7P-2MXQ' });
+
 const ReferralAccepted = z.strictObject({
   referralId: z.uuid(),
+  reference: ShortReference.optional(),
   status: z.literal('received'),
   links: z.strictObject({ self: z.string() }),
 });
 
 const ReferralStatusView = z.strictObject({
   referralId: z.uuid(),
+  reference: ShortReference.optional(),
   status: z.enum(referralStatuses),
   stage: z.enum(journeyStages),
+  progress: z.enum(['received', 'in_progress', 'closed']),
   receivedAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }),
-  timeline: z.array(z.strictObject({ at: z.iso.datetime({ offset: true }), event: z.string() })),
+  /** The partner's own events, with words: staff work and other referrals are left out. */
+  timeline: z.array(z.strictObject({ at: z.iso.datetime({ offset: true }), event: z.string(), description: z.string() })),
+  /** Why it was not eligible: health and safety reasons read as referred_elsewhere. */
+  notEligibleReason: z.strictObject({ code: z.enum(partnerReasonCodes), description: z.string() }).optional(),
   /** Where a person found not eligible can go instead, for the referrer to pass on. */
   signposting: z.array(z.strictObject({ name: z.string(), url: z.url(), description: z.string() })).optional(),
 });

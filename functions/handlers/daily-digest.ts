@@ -5,7 +5,7 @@ import { DIGEST_MAX_LINES, digestsByAssignee, isWorkingDay, localMoment, type Di
 import { listCoaches } from '../shared/coach-store.ts';
 import { logSafe, observed } from '../shared/observability.ts';
 import { notificationId, outboxPut } from '../shared/outbox.ts';
-import { keys, queryAll, transact } from '../shared/referral-store.ts';
+import { keys, queryAll, referenceOf, transact } from '../shared/referral-store.ts';
 import { currentArea } from '../shared/workflow.ts';
 
 /**
@@ -76,7 +76,7 @@ export async function runDailyDigest(options: { now?: Date; force?: boolean } = 
             date,
             dueTodayCount: String(entries.filter((e) => !e.overdue).length),
             overdueCount: String(entries.filter((e) => e.overdue).length),
-            items: JSON.stringify(entries.slice(0, DIGEST_MAX_LINES)),
+            items: JSON.stringify(await withShortReferences(entries.slice(0, DIGEST_MAX_LINES))),
           },
         },
         at,
@@ -88,6 +88,11 @@ export async function runDailyDigest(options: { now?: Date; force?: boolean } = 
     else alreadyQueued++;
   }
   return { date, queued, alreadyQueued };
+}
+
+/** Each line names its case by the short reference people use (links carry the task id). */
+async function withShortReferences<T extends { referralReference: string }>(entries: readonly T[]): Promise<T[]> {
+  return Promise.all(entries.map(async (e) => ({ ...e, referralReference: (await referenceOf(e.referralReference)) ?? e.referralReference })));
 }
 
 async function dailyDigestHandler(event: unknown): Promise<DigestResult> {

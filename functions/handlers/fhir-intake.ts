@@ -21,7 +21,8 @@ import { countMetric, errorFields, logSafe, observed } from '../shared/observabi
 import { partnerRateLimit } from '../shared/partner-rate-limit.ts';
 import { partnerOf, type PartnerIdentity } from '../shared/rate-limit.ts';
 import { familyMetric } from '../shared/metric-catalogue.ts';
-import { getReferral, listTimeline } from '../shared/referral-store.ts';
+import { getReferral, listTimeline, notEligibleReviewReason } from '../shared/referral-store.ts';
+import { partnerStatus } from '../domain/partner-view.ts';
 import { currentArea } from '../shared/workflow.ts';
 
 /**
@@ -155,7 +156,7 @@ async function fhirIntake(event: APIGatewayProxyEvent, context: Context): Promis
   // A linked referral is answered like any other: the partner learns nothing of other referrals.
   const issues = [information(`Referral ${outcome.referralId} received.`), ...mapped.warnings];
   const options = {
-    extension: [receipt(outcome.referralId, 'received')],
+    extension: [receipt(outcome.referralId, 'received', outcome.reference)],
     details: { coding: [{ system: workwellFhir.referralStatusSystem, code: 'received' }], text: 'Referral received' },
   };
   return processMessage
@@ -172,9 +173,13 @@ async function fhirRead(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   if (!referral || referral.partnerId !== partner?.partnerId) {
     return fhirResponse(404, [issue('not-found', 'No referral of yours has this id.')], { headers: trace });
   }
-  const enteredInError =
-    referral.status === 'withdrawn' && (await listTimeline(referral.referralId)).some((entry) => entry.reason === 'referrer_entered_in_error');
-  const body = referralServiceRequest({ ...referral, enteredInError });
+  const [timeline, reviewReason] = await Promise.all([
+    listTimeline(referral.referralId),
+    referral.status === 'not_eligible' ? notEligibleReviewReason(referral.referralId) : undefined,
+  ]);
+  const enteredInError = referral.status === 'withdrawn' && timeline.some((entry) => entry.reason === 'referrer_entered_in_error');
+  const seen = partnerStatus({ referral, timeline, reviewReason, signposts: currentArea().signposting });
+  const body = referralServiceRequest({ ...referral, enteredInError, notEligibleReason: seen.notEligibleReason, signposting: seen.signposting });
   return { statusCode: 200, headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...trace }, body: JSON.stringify(body) };
 }
 
@@ -264,11 +269,15 @@ function bundleResponse(
   return { statusCode, headers: { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) };
 }
 
-/** The ReferralReceipt extension: the referral id (and status) for the partner to keep. */
-function receipt(referralId: string, status?: 'received'): Record<string, unknown> {
+/** The ReferralReceipt extension: the referral id (status and short reference) for the partner to keep. */
+function receipt(referralId: string, status?: 'received', reference?: string): Record<string, unknown> {
   return {
     url: workwellFhir.referralReceipt,
-    extension: [{ url: 'referralId', valueId: referralId }, ...(status ? [{ url: 'status', valueCode: status }] : [])],
+    extension: [
+      { url: 'referralId', valueId: referralId },
+      ...(status ? [{ url: 'status', valueCode: status }] : []),
+      ...(reference ? [{ url: 'reference', valueString: reference }] : []),
+    ],
   };
 }
 

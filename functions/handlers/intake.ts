@@ -45,7 +45,8 @@ async function intake(event: APIGatewayProxyEvent, context: Context): Promise<AP
   countMetric(familyMetric('referralReceived', body.value.source));
   const self = `/v1/referrals/${outcome.referralId}`;
   // A linked referral is answered like any other: the partner learns nothing of other referrals.
-  return json(202, { referralId: outcome.referralId, status: 'received', links: { self } }, { Location: self });
+  const reference = outcome.reference ? { reference: outcome.reference } : {};
+  return json(202, { referralId: outcome.referralId, ...reference, status: 'received', links: { self } }, { Location: self });
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

@@ -10,7 +10,7 @@ import { mailerFromEnv, PermanentMailError, type Mailer } from '../shared/mailer
 import { metricCatalogue } from '../shared/metric-catalogue.ts';
 import { countMetric, errorFields, gaugeMetric, logSafe, observed } from '../shared/observability.ts';
 import { NOTIFICATIONS_INDEX, notificationId, outboxPut, teamLeadEmailFor } from '../shared/outbox.ts';
-import { getReferral, timelinePut, transact, type TransactItem } from '../shared/referral-store.ts';
+import { getReferral, referenceOf, timelinePut, transact, type TransactItem } from '../shared/referral-store.ts';
 import { readServiceGauges } from '../shared/service-gauges.ts';
 import { journeysTable } from '../shared/tables.ts';
 import { currentArea } from '../shared/workflow.ts';
@@ -214,14 +214,15 @@ interface Senders {
 async function send(item: OutboxItem, senders: Senders, now: () => Date): Promise<{ messageId?: string }> {
   const message = { notificationId: item.notificationId, to: item.to, template: item.template, fields: item.fields ?? {} };
   if (item.channel === 'fhir') return senders.fhir.send(message);
+  const fields = await withShortReference(item);
   const siteUrl = requiredEnv('MAIL_LINK_BASE_URL');
-  const rendered = renderNotification(item.template, message.fields, {
+  const rendered = renderNotification(item.template, fields, {
     linkBaseUrl: siteUrl,
     timeZone: currentArea().timeZone,
     // Made at send time: the key is never stored with the outbox item.
     providerPageLink: (onwardReferralId) => providerPaths.link(siteUrl, onwardReferralId, newProviderPageKey(onwardReferralId, now())),
   });
-  return senders.mailer.send({ ...rendered, ...message });
+  return senders.mailer.send({ ...rendered, ...message, fields });
 }
 
 async function deliver(item: OutboxItem, senders: Senders, now: () => Date): Promise<keyof NotifierResult> {
@@ -240,6 +241,15 @@ async function deliver(item: OutboxItem, senders: Senders, now: () => Date): Pro
     await retryLater(item, now(), errorName);
     return 'retrying';
   }
+}
+
+/** The case's short reference beside its id, read when sent, so every template can show it. */
+async function withShortReference(item: OutboxItem): Promise<Record<string, string>> {
+  const fields = item.fields ?? {};
+  const id = fields.referralReference;
+  if (!id || fields.reference) return fields;
+  const reference = await referenceOf(id);
+  return reference ? { ...fields, reference } : fields;
 }
 
 /** One pass over the due notifications (the handler; tests call it with their own mailer). */

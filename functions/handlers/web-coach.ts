@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { getCoach, listCoaches } from '../shared/coach-store.ts';
 import { listOnwardReferrals } from '../shared/onward-referral-store.ts';
 import { logSafe, observed } from '../shared/observability.ts';
-import { findTaskById, getReferral, listTasks, listTimeline, type StoredReferral, TaskNotFound } from '../shared/referral-store.ts';
+import { findReferralByIdOrReference, findTaskById, getReferral, listTasks, listTimeline, type StoredReferral, TaskNotFound } from '../shared/referral-store.ts';
+import { referencePrefixOf } from '../domain/reference.ts';
 import { actsFor, isTeamLead, mayHandleTask, type Staff } from '../shared/staff.ts';
 import { completeTask, TaskConflict, TaskResultInvalid } from '../shared/task-completion.ts';
 import { listStaffTasks } from '../shared/task-list.ts';
@@ -222,7 +223,8 @@ async function showTask(who: SignedIn, session: StaffSession, taskId: string, ev
 }
 
 async function showReferral(who: SignedIn, session: StaffSession, referralId: string): Promise<APIGatewayProxyResult> {
-  const referral = Id.safeParse(referralId).success ? await getReferral(referralId) : undefined;
+  // The id from a link, or the short reference a person read out.
+  const referral = await findReferralByIdOrReference(referralId, referencePrefixOf(who.area));
   if (!referral || !(await mayViewReferral(who.staff, referral))) {
     return coachHtml(404, messagePage('Referral not found', 'It may have been reassigned, or the link is wrong.', { text: 'Go to my tasks', path: coachPaths.tasks }), [keep(session)]);
   }

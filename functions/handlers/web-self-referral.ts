@@ -33,6 +33,7 @@ import {
   timedOutPage,
 } from '../web/self-referral/pages.ts';
 import { questionBySlug, type QuestionContext } from '../web/self-referral/questions.ts';
+import { INFO_PATH, infoPage, isInfoPage } from '../web/info-pages.ts';
 
 /**
  * The self-referral form (GET and POST /self-referral/{page}): one question per page,
@@ -112,6 +113,7 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
     idempotencyKey: `self-referral-${session.id}`,
     bodyHash: canonicalHash(built.referral),
     context: lambdaContext,
+    confirmToPerson: true,
   });
   if (outcome.httpStatus !== 202) {
     logSafe('warn', 'self-referral not accepted', { httpStatus: outcome.httpStatus });
@@ -120,7 +122,7 @@ async function submitReferral(session: FormSession, event: APIGatewayProxyEvent,
   countMetric(familyMetric('referralReceived', 'self'));
   logSafe('info', 'self-referral sent', { referralId: outcome.referralId, code: eligibility.outcome });
   // The answers are dropped from the browser: only the reference is kept, for the confirmation page.
-  const sent: SelfReferralSession = { answers: {}, reference: outcome.referralId };
+  const sent: SelfReferralSession = { answers: {}, reference: outcome.reference ?? outcome.referralId };
   return redirect(pagePath(CONFIRMATION), [keep(session, sent)]);
 }
 
@@ -177,6 +179,11 @@ async function postPage(slug: string, event: APIGatewayProxyEvent, lambdaContext
 
 async function selfReferral(event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> {
   const slug = event.pathParameters?.page;
+  if (event.resource === `${INFO_PATH}/{page}`) {
+    const area = currentArea();
+    if (slug !== undefined && isInfoPage(slug)) return htmlPage(200, infoPage(area, slug, { name: `WorkWell ${area.name}`, path: SELF_REFERRAL_PATH }));
+    return htmlPage(404, problemPage(area, 'Page not found', 'If you typed the web address, check it is correct.'));
+  }
   if (slug === undefined) return htmlPage(200, startPage(currentArea()));
   if (!/^[a-z-]{1,40}$/.test(slug)) return htmlPage(404, problemPage(currentArea(), 'Page not found', 'If you typed the web address, check it is correct.'));
   return event.httpMethod === 'POST' ? postPage(slug, event, lambdaContext) : showPage(slug, event);

@@ -1,4 +1,4 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -11,6 +11,7 @@ import type { OrganisationType } from '../domain/credentials.ts';
 import { intakeProblems, type IntakeProblem } from '../domain/intake-rules.ts';
 import { decideMatch, type MatchDecision } from '../domain/person-match.ts';
 import type { Referral } from '../domain/referral.ts';
+import { newReference, referencePrefixOf } from '../domain/reference.ts';
 import { requiredEnv } from './aws-clients.ts';
 import { startJourneyExecution } from './journey-start.ts';
 import { getCoach } from './coach-store.ts';
@@ -43,7 +44,7 @@ import { currentArea, dateInTimeZone } from './workflow.ts';
  *  - the journey starts with execution name = referral id, so a retry never starts two.
  */
 export type AcceptOutcome =
-  | { httpStatus: 202; referralId: string; status: 'received' | 'linked' }
+  | { httpStatus: 202; referralId: string; reference?: string; status: 'received' | 'linked' }
   | { httpStatus: 400; problems: IntakeProblem[] }
   | { httpStatus: 409 | 422 | 503; problem: string; referralId?: string };
 
@@ -79,6 +80,8 @@ function organisationTypeOf(partner: { partnerId: string; organisationType?: Org
 
 interface AcceptOnce {
   partnerId: string;
+  /** Send the person a confirmation with their reference (self-referrals; only to an address they gave). */
+  confirmToPerson: boolean;
   sameReferrerMatch: SameReferrerMatch;
   /** `key:<Idempotency-Key>`, or `body:<hash>` when the partner sent none. */
   requestKey: string;
@@ -93,7 +96,8 @@ const config = new IdempotencyConfig({
   expiresAfterSeconds: DAY_SECONDS,
   throwOnNoIdempotencyKey: true,
 });
-let idempotentAccept: ((input: AcceptOnce) => Promise<{ referralId: string; status: 'received' | 'linked' }>) | undefined;
+type Accepted = { referralId: string; reference?: string; status: 'received' | 'linked' };
+let idempotentAccept: ((input: AcceptOnce) => Promise<Accepted>) | undefined;
 
 function acceptIdempotently(input: AcceptOnce) {
   idempotentAccept ??= makeIdempotent(acceptOnce, {
@@ -118,6 +122,7 @@ export async function acceptReferral(input: {
   idempotencyKey?: string;
   bodyHash: string;
   context?: Context;
+  confirmToPerson?: boolean;
 }): Promise<AcceptOutcome> {
   const organisationType = organisationTypeOf(input.partner);
   const area = currentArea();
@@ -127,6 +132,7 @@ export async function acceptReferral(input: {
   try {
     const accepted = await acceptIdempotently({
       partnerId: input.partner.partnerId,
+      confirmToPerson: input.confirmToPerson ?? false,
       sameReferrerMatch: organisationType ? sameReferrerMatchByOrganisation[organisationType] : 'resend',
       requestKey: input.idempotencyKey ? `key:${input.idempotencyKey}` : `body:${input.bodyHash}`,
       bodyHash: input.bodyHash,
@@ -161,32 +167,40 @@ async function matchPerson(referral: Referral): Promise<{ decision: MatchDecisio
   return { decision: decideMatch(referral.participant, candidates), lookup, open };
 }
 
-async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; status: 'received' | 'linked' }> {
+/** Draws the area's next short reference; the store guards its uniqueness. */
+function areaReference(): () => string {
+  const prefix = referencePrefixOf(currentArea());
+  return () => newReference(prefix, randomBytes);
+}
+
+async function acceptOnce(input: AcceptOnce): Promise<Accepted> {
   for (let round = 0; round < 3; round++) {
     const { decision, lookup, open } = await matchPerson(input.referral);
     const same = decision.kind === 'link' ? open.get(decision.referralId) : undefined;
     if (same && isSameReferral(same, input)) {
       // The partner's own open referral for this person (e.g. resent with corrections).
       await startJourney(same.referralId);
-      return { referralId: same.referralId, status: 'received' };
+      return { referralId: same.referralId, ...(same.reference ? { reference: same.reference } : {}), status: 'received' };
     }
     const referralId = randomUUID();
     const receivedAt = new Date();
     if (same) {
-      await linkToOpenJourney(referralId, input, same, receivedAt);
-      return { referralId, status: 'linked' };
+      const linked = await linkToOpenJourney(referralId, input, same, receivedAt);
+      return { referralId, ...(linked.reference ? { reference: linked.reference } : {}), status: 'linked' };
     }
     // A journey of its own; a possible match or an NHS number conflict is reviewed, never merged.
     const identityReview = decision.kind === 'review' ? { reason: decision.reason, matches: decision.matches } : undefined;
+    let stored: StoredReferral;
     try {
-      await createReferral({
+      stored = await createReferral({
         referralId,
+        newReference: areaReference(),
         referral: input.referral,
         receivedAt,
         partnerId: input.partnerId,
         personIndex: lookup.partitions.map((p) => p.pk),
         ...(identityReview ? { identityReview } : {}),
-        alsoWrite: indexWrites(referralId, lookup),
+        alsoWrite: [...indexWrites(referralId, lookup), ...confirmation(referralId, input, receivedAt)],
       });
     } catch (error) {
       if (error instanceof ConditionFailed) continue; // someone else's referral for the person won the race
@@ -194,7 +208,7 @@ async function acceptOnce(input: AcceptOnce): Promise<{ referralId: string; stat
     }
     logSafe('info', 'referral received', { referralId, code: input.referral.source, ...(identityReview ? { outcome: 'identity_review' } : {}) });
     await startJourney(referralId);
-    return { referralId, status: 'received' };
+    return { referralId, ...(stored.reference ? { reference: stored.reference } : {}), status: 'received' };
   }
   throw new Error('Could not settle the person index');
 }
@@ -205,7 +219,7 @@ function isSameReferral(open: StoredReferral, input: AcceptOnce): boolean {
   return input.sameReferrerMatch === 'resend' || canonicalHash(open.referral) === canonicalHash(input.referral);
 }
 
-async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<void> {
+async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<StoredReferral> {
   const at = receivedAt.toISOString();
   const coach = open.coachId ? await getCoach(open.coachId) : undefined;
   const to = coach?.email ?? currentArea().teamLeads[0]!.email;
@@ -216,12 +230,32 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
     notificationPut(
       open.referralId,
       notificationId('duplicate_referral', referralId),
-      { to, template: 'duplicate_referral_linked', fields: { referralReference: open.referralId } },
+      { to, template: 'duplicate_referral_linked', fields: { referralReference: open.reference ?? open.referralId } },
       at,
     ),
   ];
-  await createReferral({ referralId, referral: input.referral, receivedAt, partnerId: input.partnerId, linkedTo: open.referralId, alsoWrite: notify });
+  const linked = await createReferral({
+    referralId,
+    newReference: areaReference(),
+    referral: input.referral,
+    receivedAt,
+    partnerId: input.partnerId,
+    linkedTo: open.referralId,
+    alsoWrite: [...notify, ...confirmation(referralId, input, receivedAt)],
+  });
   logSafe('info', 'referral linked to an open journey', { referralId, code: input.referral.source });
+  return linked;
+}
+
+/**
+ * The person's confirmation, in the outbox with the referral: only to the e-mail address they
+ * gave, and only the reference (the notifier adds it) and what happens next.
+ */
+function confirmation(referralId: string, input: AcceptOnce, receivedAt: Date): TransactItem[] {
+  const to = input.referral.participant.email;
+  if (!input.confirmToPerson || !to) return [];
+  const at = receivedAt.toISOString();
+  return [notificationPut(referralId, notificationId('self_referral_confirmation', referralId), { to, template: 'self_referral_confirmation', fields: { referralReference: referralId } }, at)];
 }
 
 async function startJourney(referralId: string): Promise<void> {

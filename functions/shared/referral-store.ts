@@ -8,6 +8,7 @@
  *   timeline   REFERRAL#<id>      TIMELINE#<at>#<seq>         -                    -
  *   task       REFERRAL#<id>      TASK#<taskId>               TASKS#<status>       <dueAt>#<id>#<taskId>
  *   task ptr   TASKID#<taskId>    TASKID                      -                    -
+ *   reference  REFERENCE#<ref>    REFERENCE                   -                    -
  *
  * - referral: status, journey stage, source, referrer organisation (and ODS code), receivedAt,
  *   updatedAt, the validated referral document (personal and health data: only triage and,
@@ -23,6 +24,8 @@
  *   gsi1 holds only open and overdue tasks (sparse): open tasks by due date.
  * - task ptr: referralId and taskId only (no personal data), written with the task, so the
  *   coach API can find a task by its id alone (`findTaskById`).
+ * - reference: referralId only: the short reference people read out (domain/reference.ts),
+ *   written with the referral under a condition, so no two referrals of the area share one.
  * - expiresAt (TTL, epoch seconds) is set on every item of a referral when it closes:
  *   close time + the area's retentionYears; and, with the same expiry, on its task pointers,
  *   the person index heads it used (its own index entries are removed: only open journeys
@@ -42,6 +45,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TaskType } from '../../workflows/states.ts';
 import type { Referral, ReferralSource, ReferralStatus } from '../domain/referral.ts';
+import { parseReference } from '../domain/reference.ts';
 import {
   retentionExpiry,
   stageEffect,
@@ -103,6 +107,8 @@ export interface StoredTriage {
 
 export interface StoredReferral {
   readonly referralId: string;
+  /** The short reference people read out (`SY-4K7P-2MXQ`); referrals stored before it have none. */
+  readonly reference?: string;
   readonly status: ReferralStatus;
   readonly stage: JourneyStage;
   readonly source: ReferralSource;
@@ -189,6 +195,7 @@ const TTL = journeysTable.ttlAttribute;
 export const keys = {
   pk: (referralId: string) => `REFERRAL#${referralId}`,
   referral: (referralId: string) => ({ pk: keys.pk(referralId), sk: REFERRAL_SK }),
+  reference: (reference: string) => ({ pk: `REFERENCE#${reference}`, sk: 'REFERENCE' }),
   task: (referralId: string, taskId: string) => ({ pk: keys.pk(referralId), sk: `TASK#${taskId}` }),
   referralsByStatus: (status: ReferralStatus) => `REFERRALS#${status}`,
   tasksByStatus: (status: TaskState) => `TASKS#${status}`,
@@ -344,9 +351,17 @@ export function toTask(item: Record<string, unknown>): HumanTask {
 // ---------------------------------------------------------------------------------------------
 // Referrals
 
-/** Stores a new referral (status received) and its first timeline entry, atomically. */
+/** A new short reference was already taken (a 1 in billions chance): another is drawn. */
+const REFERENCE_ATTEMPTS = 5;
+
+/**
+ * Stores a new referral (status received), its first timeline entry and, with `newReference`,
+ * its short reference, atomically.
+ */
 export async function createReferral(input: {
   referralId: string;
+  /** Draws a short reference (domain/reference.ts); drawn again if another referral holds it. */
+  newReference?: () => string;
   referral: Referral;
   receivedAt: Date;
   /** The referral partner that sent it: only that partner may see or cancel it. */
@@ -359,9 +374,25 @@ export async function createReferral(input: {
   /** Written in the same transaction (e.g. the person index); a failed condition throws ConditionFailed. */
   alsoWrite?: TransactItem[];
 }): Promise<StoredReferral> {
+  for (let attempt = 1; ; attempt++) {
+    const reference = input.newReference?.();
+    try {
+      return await writeReferral(input, reference);
+    } catch (error) {
+      if (!(error instanceof ReferenceTaken) || attempt >= REFERENCE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class ReferenceTaken extends Error {
+  override readonly name = 'ReferenceTaken';
+}
+
+async function writeReferral(input: Parameters<typeof createReferral>[0], reference: string | undefined): Promise<StoredReferral> {
   const at = input.receivedAt.toISOString();
   const stored: StoredReferral = {
     referralId: input.referralId,
+    ...(reference ? { reference } : {}),
     status: 'received',
     stage: 'intake',
     source: input.referral.source,
@@ -391,10 +422,52 @@ export async function createReferral(input: {
     },
     timelinePut(input.referralId, { at, event: input.linkedTo ? 'linked' : 'received', status: stored.status }),
     ...(input.alsoWrite ?? []),
+    ...(reference
+      ? [
+          {
+            Put: {
+              TableName: table(),
+              Item: { ...keys.reference(reference), type: 'reference', referralId: input.referralId },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ]
+      : []),
   ]);
+  const also = input.alsoWrite?.length ?? 0;
   if (failed === 0 || failed === 1) throw new Error('Referral id already in use');
-  if (failed >= 2) throw new ConditionFailed(failed - 2);
+  if (failed >= 2 && failed < 2 + also) throw new ConditionFailed(failed - 2);
+  if (failed === 2 + also) throw new ReferenceTaken('Reference already in use');
   return stored;
+}
+
+/** A referral's short reference alone (no personal data read), if it has one. */
+export async function referenceOf(referralId: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: table(), Key: keys.referral(referralId), ProjectionExpression: '#r', ExpressionAttributeNames: { '#r': 'reference' } }),
+  );
+  return typeof Item?.reference === 'string' ? Item.reference : undefined;
+}
+
+/** The latest reviewer's reason for finding a referral not eligible (a code: the note is not read). */
+export async function notEligibleReviewReason(referralId: string): Promise<string | undefined> {
+  const reviews = (await queryPartition(referralId, 'REVIEW#'))
+    .filter((item) => item.outcome === 'not_eligible' && typeof item.reason === 'string')
+    .sort((a, b) => String(a.recordedAt).localeCompare(String(b.recordedAt)));
+  return reviews.at(-1)?.reason as string | undefined;
+}
+
+/** A referral by its id, or by its short reference as typed or heard (domain/reference.ts). */
+export async function findReferralByIdOrReference(text: string, referencePrefix: string): Promise<StoredReferral | undefined> {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) return getReferral(text);
+  const reference = parseReference(text, referencePrefix);
+  return reference ? findReferralByReference(reference) : undefined;
+}
+
+/** The referral a short reference (as written: see domain/reference.ts parseReference) names. */
+export async function findReferralByReference(reference: string): Promise<StoredReferral | undefined> {
+  const { Item } = await dynamo().send(new GetCommand({ TableName: table(), Key: keys.reference(reference), ConsistentRead: true }));
+  return typeof Item?.referralId === 'string' ? getReferral(Item.referralId) : undefined;
 }
 
 /** A condition of an item written alongside failed; `index` is its place in `alsoWrite`. */
@@ -536,6 +609,9 @@ export async function applyRetention(referralId: string, expiresAt: number): Pro
   const owned = [
     ...items.filter((item) => item[TTL] === undefined).map((item) => () => expire({ pk: item.pk, sk: item.sk })),
     ...items.filter((item) => item.type === 'task').map((item) => () => expire(taskPointerKey(String(item.taskId)))),
+    ...items
+      .filter((item) => item.type === 'referral' && typeof item.reference === 'string')
+      .map((item) => () => expire(keys.reference(String(item.reference)))),
     ...items
       .filter((item) => item.type === 'referral' && Array.isArray(item.personIndex))
       .map((item) => () => releasePersonIndex(referralId, item.personIndex as string[], expiresAt)),

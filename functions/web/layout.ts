@@ -48,6 +48,13 @@ function serviceNavigation(options: PageOptions): SafeHtml {
 </section>`;
 }
 
+/** What a public service must publish (functions/web/info-pages.ts), on every page. */
+const footerLinks = [
+  ['/help/privacy', 'Privacy'],
+  ['/help/accessibility', 'Accessibility statement'],
+  ['/help/cookies', 'Cookies'],
+] as const;
+
 export function page(options: PageOptions): SafeHtml {
   const assets = href('/assets');
   return html`<html lang="en" class="govuk-template">
@@ -83,6 +90,10 @@ export function page(options: PageOptions): SafeHtml {
     <div class="govuk-width-container">
       <div class="govuk-footer__meta">
         <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">
+          <h2 class="govuk-visually-hidden">Support links</h2>
+          <ul class="govuk-footer__inline-list">
+            ${footerLinks.map(([path, text]) => html`<li class="govuk-footer__inline-list-item"><a class="govuk-footer__link" href="${href(path)}">${text}</a></li>`)}
+          </ul>
           <span class="govuk-footer__licence-description">WorkWell: joined-up work and health support, run by your Integrated Care System.</span>
         </div>
       </div>

@@ -108,7 +108,12 @@ describe('POST /v1/referrals and GET /v1/referrals/{id}: success', () => {
     expect(res.headers.get('content-type')).toContain('application/json');
     const body = (await res.json()) as { referralId: string; status: string; links: { self: string } };
     expect(body.referralId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(body).toEqual({ referralId: body.referralId, status: 'received', links: { self: `/v1/referrals/${body.referralId}` } });
+    expect(body).toEqual({
+      referralId: body.referralId,
+      reference: expect.stringMatching(/^[A-Z]{1,5}-[0-9A-HJKMNP-TV-Y]{4}-[0-9A-HJKMNP-TV-Y]{4}$/),
+      status: 'received',
+      links: { self: `/v1/referrals/${body.referralId}` },
+    });
     expect(res.headers.get('location')).toBe(body.links.self);
     await rt.engine.idle();
     expect(executions()).toBe(journeys + 1);

@@ -4,6 +4,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as intake } from '../../functions/handlers/intake.ts';
 import { handler as referralStatus } from '../../functions/handlers/referral-status.ts';
+import { handler as triage } from '../../functions/handlers/triage.ts';
+import { handler as fhirIntake } from '../../functions/handlers/fhir-intake.ts';
 import { getReferral, listTimeline } from '../../functions/shared/referral-store.ts';
 import { journeysTable, tableName } from '../../functions/shared/tables.ts';
 import { referralForNewPerson, validReferral } from '../fixtures/referrals.ts';
@@ -90,7 +92,12 @@ describe('POST /v1/referrals (intake)', () => {
     expect(res.statusCode).toBe(202);
     const body = JSON.parse(res.body) as { referralId: string; status: string; links: { self: string } };
     expect(body.referralId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(body).toEqual({ referralId: body.referralId, status: 'received', links: { self: `/v1/referrals/${body.referralId}` } });
+    expect(body).toEqual({
+      referralId: body.referralId,
+      reference: expect.stringMatching(/^SY-[0-9A-HJKMNP-TV-Y]{4}-[0-9A-HJKMNP-TV-Y]{4}$/),
+      status: 'received',
+      links: { self: `/v1/referrals/${body.referralId}` },
+    });
     expect(headerOf(res, 'location')).toBe(`/v1/referrals/${body.referralId}`);
 
     const stored = await getReferral(body.referralId);
@@ -213,11 +220,43 @@ describe('GET /v1/referrals/{referralId} (referral-status)', () => {
     const res = await getStatus(created.referralId);
     expect(res.statusCode).toBe(200);
     const body = JSON.parse(res.body) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['progress', 'receivedAt', 'referralId', 'stage', 'status', 'timeline', 'updatedAt']);
+    expect(Object.keys(body).sort()).toEqual(['progress', 'receivedAt', 'reference', 'referralId', 'stage', 'status', 'timeline', 'updatedAt']);
     expect(body.progress).toBe('received');
     expect(body).toMatchObject({ referralId: created.referralId, status: 'received', stage: 'intake' });
-    expect(body.timeline).toEqual([{ at: body.receivedAt, event: 'received' }]);
+    expect(body.timeline).toEqual([{ at: body.receivedAt, event: 'received', description: 'Referral received' }]);
     for (const value of [...personalValues, 'musculoskeletal', 'Example Medical Centre']) expect(res.body).not.toContain(value);
+  });
+
+  it('says why a referral is not eligible, in a code and words, with the signposting', async () => {
+    const outside = referralForNewPerson({ participant: { postcode: 'TR1 1AA', gpPracticeCode: undefined } });
+    const created = JSON.parse((await post(JSON.stringify(outside))).body) as { referralId: string; reference: string };
+    await triage({ referralId: created.referralId }, lambdaContext('triage'));
+    const body = JSON.parse((await getStatus(created.referralId)).body) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      reference: created.reference,
+      status: 'not_eligible',
+      notEligibleReason: { code: 'outside_area', description: 'The person does not live in the area and is not registered with a GP practice in it.' },
+      signposting: expect.arrayContaining([expect.objectContaining({ name: expect.any(String), url: expect.any(String) })]),
+    });
+    expect(body.timeline).toContainEqual(expect.objectContaining({ event: 'triaged', description: 'Eligibility checked: the person is not eligible' }));
+
+    // The same as a FHIR ServiceRequest: revoked, with the reason and signposting in extensions.
+    const fhir = (await fhirIntake(
+      apiEvent({
+        method: 'GET',
+        path: `/v1/fhir/ServiceRequest/${created.referralId}`,
+        resource: '/v1/fhir/ServiceRequest/{referralId}',
+        pathParameters: { referralId: created.referralId },
+      }),
+      lambdaContext('fhir-intake'),
+    )) as APIGatewayProxyResult;
+    expect(fhir.statusCode).toBe(200);
+    const sr = JSON.parse(fhir.body) as { status: string; identifier: { value: string }[]; extension: { url: string; valueCodeableConcept?: { coding: { code: string }[]; text: string } }[] };
+    expect(sr.status).toBe('revoked');
+    expect(sr.identifier.map((i) => i.value)).toContain(created.reference);
+    const reason = sr.extension.find((e) => e.url.endsWith('Extension-WorkWell-NotEligibleReason'));
+    expect(reason?.valueCodeableConcept).toMatchObject({ coding: [{ code: 'outside_area' }], text: expect.stringContaining('does not live in the area') });
+    expect(sr.extension.filter((e) => e.url.endsWith('Extension-WorkWell-Signposting')).length).toBeGreaterThan(0);
   });
 
   it('answers 404 problem for unknown and malformed ids', async () => {

@@ -29,7 +29,14 @@ afterAll(async () => {
 const emailOf = (id: string) => [...area.coaches, ...area.teamLeads].find((p) => p.id === id)!.email;
 const teamLeadOf = (coachId: string) => area.teamLeads.find((t) => t.id === area.coaches.find((c) => c.id === coachId)!.teamLeadId)!.email;
 const mails = async (to: string, subject: RegExp) => (await rt.mailbox.messages(to)).filter((m) => subject.test(m.subject));
-const about = (referralId: string) => (m: MailboxMessage) => (m.body.text ?? '').includes(referralId);
+// E-mails name a case by its short reference (the referral id only in links).
+const references = new Map<string, string>();
+const about = (referralId: string) => (m: MailboxMessage) => (m.body.text ?? '').includes(references.get(referralId) ?? referralId);
+const refer = async (overrides: typeof urgent) => {
+  const id = await j.refer(overrides);
+  references.set(id, (await getReferral(id))!.reference!);
+  return id;
+};
 const urgent = { work: { situation: 'on_sick_leave' as const } };
 const send = async () => rt.scheduler.runNotifier();
 
@@ -38,7 +45,7 @@ let coachId: string;
 
 describe('task e-mails', () => {
   it('a new task e-mails its assignee at once: case reference and link only', async () => {
-    referralId = await j.refer(urgent);
+    referralId = await refer(urgent);
     coachId = (await getReferral(referralId))!.coachId!;
     const task = (await j.liveTask(referralId, 'first_contact'))!;
     await send();
@@ -90,7 +97,7 @@ describe('daily digest', () => {
 
   it('lists overdue and due-today tasks, once per morning', async () => {
     // Wednesday 07:30 London (the first task went overdue on Wednesday 09:00? no: refer another).
-    const second = await j.refer(urgent);
+    const second = await refer(urgent);
     const secondCoach = (await getReferral(second))!.coachId!;
     const task = (await j.liveTask(second, 'first_contact'))!;
     // The working morning of the day the task falls due.
@@ -100,7 +107,8 @@ describe('daily digest', () => {
     const first = (await rt.scheduler.runDigest()) as { queued: number };
     expect(first.queued).toBeGreaterThan(0);
     await send();
-    const mailsOf = (await digests(emailOf(secondCoach))).filter((m) => (m.body.text ?? '').includes(second));
+    const mailsOf = (await digests(emailOf(secondCoach))).filter(about(second));
+    expect(mailsOf[0]?.body.text).toContain(`Case ${references.get(second)}:`);
     expect(mailsOf).toHaveLength(1);
     expect(mailsOf[0]!.body.text).toMatch(/Due today:[\s\S]*first contact/);
     expect(mailsOf[0]!.body.text).toContain(`/coach/tasks/${task.taskId}`);
@@ -129,7 +137,7 @@ describe('a failing mail endpoint', () => {
     process.env.AWS_ENDPOINT_URL_SESV2 = 'http://127.0.0.1:9'; // nothing listens there
     let failing: string;
     try {
-      failing = await j.refer(urgent);
+      failing = await refer(urgent);
       for (let attempt = 1; attempt <= 6; attempt++) {
         await send();
         await rt.advance(20 * 60_000);

@@ -67,6 +67,19 @@ describe('notification templates', () => {
     expect(formatDue('2026-01-07T10:00:00.000Z', 'Europe/London')).toContain('10:00');
   });
 
+  it('name the case by its short reference in words and link by the referral id', () => {
+    const email = renderNotification('notification_failed', { referralReference: 'b7e1c7d2-0000-4000-8000-000000000001', reference: 'SY-4K7P-2MXQ' }, options);
+    expect(email.subject).toBe('WorkWell could not deliver a message (case SY-4K7P-2MXQ)');
+    expect(email.text).toContain('https://workwell.example/v1/referrals/b7e1c7d2-0000-4000-8000-000000000001');
+  });
+
+  it('confirm a self-referral with its reference and what happens next, with no link to sign in', () => {
+    const email = renderNotification('self_referral_confirmation', { referralReference: 'b7e1c7d2-0000-4000-8000-000000000001', reference: 'SY-4K7P-2MXQ' }, options);
+    expect(email.subject).toBe('Your WorkWell referral: reference SY-4K7P-2MXQ');
+    expect(email.text).toContain('What happens next');
+    expect(email.text).not.toMatch(/sign in|b7e1c7d2|https?:/i);
+  });
+
   it('render the digest with counts and one link per task', () => {
     const email = renderNotification(
       'daily_digest',

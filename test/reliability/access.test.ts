@@ -346,7 +346,7 @@ it('every web page refuses a wrong, missing or expired session and a wrong CSRF 
   );
   expect(wrong.map((a) => `${a.route} as ${a.who}: ${a.status} ${a.location ?? ''}, expected ${a.expected}`)).toEqual([]);
   expect(disclosing.map((a) => `${a.route} as ${a.who}: ${a.disclosed.join(', ')}`)).toEqual([]);
-  expect(publicRoutes.sort()).toEqual(['GET /assets/{proxy+}', 'GET /self-referral', 'GET /self-referral/{page}']);
+  expect(publicRoutes.sort()).toEqual(['GET /assets/{proxy+}', 'GET /help/{page}', 'GET /self-referral', 'GET /self-referral/{page}']);
   expect(attempts.length).toBe(attempts.length - wrong.length);
   expect(unchanged).toEqual({ referralItems: 0, journeys: 0, task: 'open', referral: { status: 'awaiting_first_contact', coachId: assignee } });
   // The rightful visitors do get through with what was refused: the coach sees and completes the

@@ -223,7 +223,9 @@ describe('the mail endpoint down', () => {
         const retryPending = note.status === 'pending' && typeof note.nextAttemptAt === 'string';
         if (!sent && !failedAndRecorded && !retryPending) dropped++;
       }
-      const about = mail.filter((m) => JSON.stringify(m).includes(referralId));
+      // E-mails name the case by its short reference; links carry the referral id.
+      const reference = (await getReferral(referralId))?.reference ?? referralId;
+      const about = mail.filter((m) => JSON.stringify(m).includes(referralId) || JSON.stringify(m).includes(reference));
       reported += about.filter((m) => /could not deliver/i.test(m.subject)).length;
       sentLater += about.filter((m) => /^New WorkWell task/.test(m.subject)).length;
     }

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ApiRoute, apiRoutes } from '../../functions/api-routes.ts';
-import { findTaskById, getReferral } from '../../functions/shared/referral-store.ts';
+import { findReferralByReference, findTaskById, getReferral } from '../../functions/shared/referral-store.ts';
 import { type JourneyTestbed, results, startJourneyTestbed } from '../support/journey.ts';
 import { newProviderPageKey } from '../../functions/shared/provider-page-key.ts';
 import { type PageResources, providerPagePath, routeKey, type RouteResources, validPageRequest, validRequest } from '../support/route-requests.ts';
@@ -562,7 +562,9 @@ async function storedMarkup(): Promise<void> {
   const sent = await postForm(rt.gatewayUrl, '/self-referral/check-answers', { csrfToken: walk.csrf, website: '' }, walk.at.get('check-answers'));
   const confirmation = await getPage(rt.gatewayUrl, '/self-referral/confirmation', cookieSet(sent, SELF_REFERRAL_COOKIE));
   const confirmationPage = await confirmation.text();
-  const referralId = /<strong class="workwell-reference">([^<]+)<\/strong>/.exec(confirmationPage)?.[1];
+  // The confirmation shows the short reference; the referral is found by it.
+  const reference = /<strong class="workwell-reference">([^<]+)<\/strong>/.exec(confirmationPage)?.[1];
+  const referralId = reference ? (await findReferralByReference(reference))?.referralId : undefined;
   await rt.engine.idle();
   const grew = (await rt.countReferralItems()) - itemsBefore;
   if (sent.status !== 303 || !referralId || grew !== 1) {

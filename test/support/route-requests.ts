@@ -142,6 +142,8 @@ export function validPageRequest(route: ApiRoute, r: PageResources): PageRequest
       const form = { status: 'accepted', expires: String(r.provider.expires), key: r.provider.key };
       return { path: `/provider/onward-referrals/${r.provider.onwardReferralId}`, form, body: formBody(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
     }
+    case 'GET /help/{page}':
+      return { path: '/help/privacy' };
     case 'GET /assets/{proxy+}':
       return { path: '/assets/govuk-frontend.min.css' };
     default:

@@ -74,6 +74,12 @@ describe('the coach workspace in a browser', () => {
     expect(await timeline()).toMatch(/First contact.*outcome: Engaged/);
     expect(await timeline()).toMatch(/Task opened\s+.*Assessment and plan/);
     await check('06-referral-after-first-contact');
+    // The caption gives the short reference, and the page opens by it too, as a person reads it out.
+    const reference = (await getReferral(referralId))!.reference!;
+    expect(await bed.page.locator('.govuk-caption-l').innerText()).toBe(`Reference ${reference}`);
+    await bed.page.goto(`${bed.rt.gatewayUrl}/coach/referrals/${reference.toLowerCase().replaceAll('-', '')}`);
+    await expect.poll(() => bed.page.locator('.govuk-caption-l').innerText()).toBe(`Reference ${reference}`);
+    await bed.page.goto(`${bed.rt.gatewayUrl}/coach/referrals/${referralId}`);
 
     const assessment = (await listTasks(referralId, 'assessment'))[0]!;
     expect(assessment.status).toBe('open');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getReferral, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
+import { findReferralByReference, getReferral, listTimeline, queryPartition } from '../../functions/shared/referral-store.ts';
 import { COOKIE_MAX_BYTES } from '../../functions/web/session.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -78,11 +78,14 @@ class Visitor {
     return this.post('check-answers', {}, cookie);
   }
 
-  async reference(): Promise<{ reference: string; html: string }> {
+  /** The short reference the confirmation shows, and the referral it names. */
+  async reference(): Promise<{ reference: string; referralId: string; html: string }> {
     const { html } = await this.get('confirmation');
     const reference = /class="workwell-reference">([^<]+)</.exec(html)?.[1]?.trim();
     if (!reference) throw new Error('no reference on the confirmation page');
-    return { reference, html };
+    const referralId = (await findReferralByReference(reference))?.referralId;
+    if (!referralId) throw new Error('the confirmation names no referral');
+    return { reference, referralId, html };
   }
 }
 
@@ -112,7 +115,7 @@ function pagesFor(p: Person): [string, Record<string, string | string[]>][] {
   ];
 }
 
-async function refer(p: Person): Promise<{ reference: string; html: string }> {
+async function refer(p: Person): Promise<{ reference: string; referralId: string; html: string }> {
   const visitor = new Visitor();
   await visitor.answer(pagesFor(p));
   expect(await visitor.send()).toMatchObject({ status: 303, location: '/self-referral/confirmation' });
@@ -130,18 +133,19 @@ describe('someone else’s self-referral of a person already referred', () => {
     const stranger = await refer({ ...person, phone: '07700 900123' });
     expect(stranger.reference).not.toBe(first.reference);
     expect(stranger.html).not.toContain(first.reference);
+    expect(stranger.html).not.toContain(first.referralId);
     await rt.engine.idle();
     expect(rt.engine.listExecutions().length).toBe(executions);
 
-    const linked = await getReferral(stranger.reference);
-    expect(linked).toMatchObject({ status: 'linked', linkedTo: first.reference, partnerId: 'self-referral' });
+    const linked = await getReferral(stranger.referralId);
+    expect(linked).toMatchObject({ status: 'linked', linkedTo: first.referralId, partnerId: 'self-referral' });
     expect(linked!.referral.participant.phone).toBe('07700 900123');
-    expect((await listTimeline(first.reference)).map((e) => e.event)).toContain('duplicate_referral_linked');
-    const told = (await queryPartition(first.reference, 'NOTIFICATION#')).filter((n) => n.template === 'duplicate_referral_linked');
+    expect((await listTimeline(first.referralId)).map((e) => e.event)).toContain('duplicate_referral_linked');
+    const told = (await queryPartition(first.referralId, 'NOTIFICATION#')).filter((n) => n.template === 'duplicate_referral_linked');
     expect(told).toHaveLength(1);
     expect(JSON.stringify(told)).not.toContain(person.familyName);
     // The first referral is as it was.
-    expect((await getReferral(first.reference))!.referral.participant.phone).toBe('07700 900982');
+    expect((await getReferral(first.referralId))!.referral.participant.phone).toBe('07700 900982');
   });
 
   it('one form session sent twice (a double click) is still one referral', async () => {
@@ -155,9 +159,9 @@ describe('someone else’s self-referral of a person already referred', () => {
     expect(clicks.every((c) => c.status === 303 || c.status === 503)).toBe(true);
     const again = await visitor.send(unsent);
     expect(again).toMatchObject({ status: 303, location: '/self-referral/confirmation' });
-    const { reference } = await visitor.reference();
+    const { referralId } = await visitor.reference();
     expect(await rt.countReferralItems()).toBe(before + 1);
-    expect(await getReferral(reference)).toMatchObject({ status: expect.not.stringMatching(/^linked$/) });
+    expect(await getReferral(referralId)).toMatchObject({ status: expect.not.stringMatching(/^linked$/) });
   });
 });
 
@@ -193,7 +197,7 @@ describe('long answers', () => {
     expect(check.status).toBe(200);
     expect(check.html).toContain(long);
     expect((await visitor.send()).status).toBe(303);
-    const { reference } = await visitor.reference();
-    expect((await getReferral(reference))!.referral.health.details).toBe(long);
+    const { referralId } = await visitor.reference();
+    expect((await getReferral(referralId))!.referral.health.details).toBe(long);
   });
 });

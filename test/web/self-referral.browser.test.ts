@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getReferral, listTimeline } from '../../functions/shared/referral-store.ts';
+import { findReferralByReference, getReferral, listTimeline } from '../../functions/shared/referral-store.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { accessibilityViolations, launchBrowser, screenshot, type TestBrowser } from './browser.ts';
 
@@ -94,25 +94,52 @@ describe('the self-referral form in a browser', () => {
     await page.getByRole('button', { name: 'Send referral' }).click();
     await expect.poll(() => page.locator('h1').innerText()).toBe('Referral sent');
     await check(page, '14-confirmation');
+    // A short reference to read out on the phone, never the internal id.
     const reference = (await page.locator('.workwell-reference').innerText()).trim();
-    expect(reference).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reference).toMatch(/^SY-[0-9A-HJKMNP-TV-Y]{4}-[0-9A-HJKMNP-TV-Y]{4}$/);
     expect(page.url()).toBe(`${rt.gatewayUrl}/self-referral/confirmation`);
 
     expect(await rt.countReferralItems()).toBe(before + 1);
     await rt.engine.idle();
-    const stored = await getReferral(reference);
+    const referralId = (await findReferralByReference(reference))!.referralId;
+    const stored = await getReferral(referralId);
     expect(stored).toMatchObject({ source: 'self', partnerId: 'self-referral' });
     expect(stored!.referral.participant).toMatchObject({ givenName: 'Sam', familyName: 'Browser-Tester', postcode: 'S1 2HE', email: 'sam@example.com', preferredChannel: 'email' });
     expect(stored!.referral.consent).toMatchObject({ given: true, method: 'online', evaluationContact: false });
     // Its journey started: triaged and assigned to a coach, waiting on first contact.
-    const events = (await listTimeline(reference)).map((e) => e.event);
+    const events = (await listTimeline(referralId)).map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(['received', 'triaged', 'coach_assigned', 'task_opened']));
-    expect((await getReferral(reference))!.coachId).toEqual(expect.any(String));
+    expect((await getReferral(referralId))!.coachId).toEqual(expect.any(String));
+
+    // The confirmation e-mail in the local mailbox: the reference and what happens next, nothing they told us.
+    await rt.scheduler.runNotifier();
+    const confirmations = (await rt.mailbox.messages('sam@example.com')).filter((m) => m.subject.startsWith('Your WorkWell referral'));
+    expect(confirmations).toHaveLength(1);
+    expect(confirmations[0]!.subject).toBe(`Your WorkWell referral: reference ${reference}`);
+    expect(confirmations[0]!.body.text).toContain('What happens next');
+    expect(JSON.stringify(confirmations[0]!.body)).not.toMatch(/Sam|Browser-Tester|S1 2HE|1985|[0-9a-f]{8}-[0-9a-f]{4}/i);
 
     // Sending again (back, resubmit) replays the first answer: no second referral.
     await page.goBack();
     await expect.poll(() => page.locator('h1').innerText()).toBe('Referral sent');
     expect(await rt.countReferralItems()).toBe(before + 1);
+    await page.close();
+  });
+
+  it('links the privacy notice, accessibility statement and cookies page from the footer', async () => {
+    const page = await visitor();
+    await page.goto(`${rt.gatewayUrl}/self-referral`);
+    for (const [link, heading, name] of [
+      ['Privacy', 'Privacy notice', 'privacy'],
+      ['Accessibility statement', 'Accessibility statement', 'accessibility'],
+      ['Cookies', 'Cookies', 'cookies'],
+    ] as const) {
+      await page.locator('.govuk-footer').getByRole('link', { name: link, exact: true }).click();
+      await expect.poll(() => page.locator('h1').innerText()).toBe(heading);
+      expect(page.url()).toBe(`${rt.gatewayUrl}/help/${name}`);
+      await check(page, `footer-${name}`);
+    }
+    expect(await page.locator('main').innerText()).toContain('workwell_self_referral');
     await page.close();
   });
 

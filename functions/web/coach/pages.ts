@@ -264,7 +264,7 @@ export function taskPage(who: SignedIn, task: HumanTask, referral: StoredReferra
     '',
     `${taskTypeText[task.type]} task`,
     html`${errorSummary(errors)}
-    <span class="govuk-caption-l">Reference ${referral.referralId}</span>
+    <span class="govuk-caption-l">Reference ${referral.reference ?? referral.referralId}</span>
     <h1 class="govuk-heading-l">${taskForm.title}</h1>
     <p class="govuk-body">Due ${formatDateTime(task.dueAt, who.area.timeZone)}${overdue && open ? html` ${tag('Overdue', 'red')}` : ''}${task.attempt > 1 ? ` (attempt ${task.attempt})` : ''}</p>
     <p class="govuk-body"><a class="govuk-link" href="${href(coachPaths.referral(referral.referralId))}">View the referral and its timeline</a></p>
@@ -328,7 +328,7 @@ export function referralPage(who: SignedIn, referral: StoredReferral, timeline: 
     '',
     'Referral',
     html`${flash ? notificationBanner('Success', html`<p class="govuk-notification-banner__heading">${flash}</p>`, true) : ''}
-    <span class="govuk-caption-l">Reference ${referral.referralId}</span>
+    <span class="govuk-caption-l">Reference ${referral.reference ?? referral.referralId}</span>
     <h1 class="govuk-heading-l">${referral.referral.participant.givenName} ${referral.referral.participant.familyName}</h1>
     ${summaryList([
       { key: 'Status', value: tag(humanise(referral.status), referral.closedAt ? 'grey' : 'blue') },
