@@ -170,7 +170,7 @@ export function renderNotification(
       return build(`Discharge summary not sent to the GP practice (case ${ref})`, [
         { text: `Case ${ref} was discharged, but the person's GP practice has no registered endpoint for the discharge summary.` },
         { text: 'The summary is kept: send it to the practice another way, and ask the area to register the practice.' },
-        { link: referralLink(options.linkBaseUrl, ref), label: 'Open the case' },
+        { link: referralLink(options.linkBaseUrl, id), label: 'Open the case' },
       ]);
     case 'duplicate_referral_linked':
       return build(`Another referral received (case ${ref})`, [

@@ -105,7 +105,11 @@ describe('restart', () => {
       await until(async () => ((await statusOf(second.api, review, demoAuth(dataDir))) === 'awaiting_first_contact' ? true : undefined), 'review admitted');
 
       const arn = (name: string) => `arn:aws:states:eu-west-2:000000000000:execution:WorkWell-south-yorkshire-journey:${name}`;
-      const done = await sfn.send(new DescribeExecutionCommand({ executionArn: arn(contact) }));
+      // The status is written a step before the journey ends: wait for the end itself.
+      const done = await until(async () => {
+        const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: arn(contact) }));
+        return execution.status === 'RUNNING' ? undefined : execution;
+      }, 'journey ended');
       expect(done.status).toBe('SUCCEEDED');
       const all = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn('x').replace(':execution:', ':stateMachine:').replace(/:x$/, '') }));
       expect(all.executions?.map((e) => e.name).sort()).toEqual([contact, review].sort());

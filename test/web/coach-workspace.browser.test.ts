@@ -136,7 +136,8 @@ describe('the coach workspace in a browser', () => {
     const coach = (await getCoach((await getReferral(referralId))!.coachId!))!;
     const task = (await listTasks(referralId, 'first_contact'))[0]!;
     await bed.rt.scheduler.runNotifier();
-    const mail = (await bed.rt.mailbox.messages(coach.email)).find((m) => m.subject.startsWith('New WorkWell task') && (m.body.text ?? '').includes(referralId));
+    // E-mails name the case by its short reference and link to the task's page.
+    const mail = (await bed.rt.mailbox.messages(coach.email)).find((m) => m.subject.startsWith('New WorkWell task') && (m.body.text ?? '').includes(`/coach/tasks/${task.taskId}`));
     const link = /https?:\/\/\S+/.exec(mail!.body.text ?? '')![0];
     expect(new URL(link).pathname).toBe(`/coach/tasks/${task.taskId}`);
 
