@@ -6,7 +6,7 @@
  *   needs-attention                       journeys in needs_attention, oldest first: referral id,
  *                                         since when, the journey stage, the last step recorded
  *                                         and the error name (codes only, no personal data)
- *   show <referral id>                    one journey: status and stage, open tasks, onward
+ *   show <referral id or reference>       one journey: status and stage, open tasks, onward
  *                                         referrals and timeline (ids, codes and times only)
  *   redrive --referral <id>               once the cause is fixed: a new execution of the journey
  *                                         that repeats no finished work (refused, saying why, when
@@ -24,7 +24,8 @@ import { listNeedsAttention, redriveJourney } from '../functions/shared/journey-
 import { listJourneysByVersion } from '../functions/shared/journey-versions.ts';
 import { closeByOperator } from '../functions/shared/withdrawal.ts';
 import { listOnwardReferrals } from '../functions/shared/onward-referral-store.ts';
-import { getReferral, listTasks, listTimeline } from '../functions/shared/referral-store.ts';
+import { findReferralByIdOrReference, listTasks, listTimeline } from '../functions/shared/referral-store.ts';
+import { referencePrefixOf } from '../functions/domain/reference.ts';
 import {
   connectToArea,
   connectToJourneys,
@@ -106,13 +107,15 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 
   if (command === 'show') {
-    const referralId = parsed.args[0] ?? values.referral;
-    if (!referralId) throw new UsageError(`show needs a referral id.\n${usage()}`);
-    const referral = await getReferral(referralId);
+    const asked = parsed.args[0] ?? values.referral;
+    if (!asked) throw new UsageError(`show needs a referral id or short reference.\n${usage()}`);
+    // A reference as a person reads it out on the phone (SY-4K7P-2MXQ), or the referral id.
+    const referral = await findReferralByIdOrReference(asked, referencePrefixOf(area));
     if (!referral) {
-      console.error(`No referral ${referralId} in ${area.slug}.`);
+      console.error(`No referral ${asked} in ${area.slug}.`);
       return 1;
     }
+    const referralId = referral.referralId;
     const [tasks, onward, timeline] = await Promise.all([listTasks(referralId), listOnwardReferrals(referralId), listTimeline(referralId)]);
     const view = journeyView(referral, tasks, onward, timeline);
     print(json, { area: area.slug, ...view }, () => journeyText(view, new Date()));

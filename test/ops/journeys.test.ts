@@ -149,6 +149,11 @@ describe('npm run journeys', () => {
       expect(shown.out).not.toContain(value);
     }
 
+    // By its short reference, as read out on the phone (lower case, no dashes): the same journey.
+    const reference = (await getReferral(id))!.reference!;
+    const byReference = await run('show', reference.toLowerCase().replaceAll('-', ''));
+    expect(byReference.code).toBe(0);
+    expect(byReference.out).toContain(`Journey ${id}`);
     const json = JSON.parse((await run('show', id, '--json')).out) as { referral: { stage: string }; openTasks: { taskId: string }[]; timeline: { event: string }[] };
     expect(json.referral.stage).toBe('assessment');
     expect(json.openTasks.map((t) => t.taskId)).toEqual([task.taskId]);
