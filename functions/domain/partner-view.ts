@@ -177,6 +177,7 @@ export function partnerStatus(input: {
   const reason = partnerNotEligibleReason({ status: view.status, triageReason: referral.triage?.reason, reviewReason: input.reviewReason });
   const offered = new Set(referral.triage?.signposting ?? []);
   const signposting = input.signposts.filter((s) => offered.has(s.id)).map(({ name, url, description }) => ({ name, url, description }));
+  const timeline = partnerTimeline(input.timeline);
   return {
     referralId: referral.referralId,
     ...(referral.reference ? { reference: referral.reference } : {}),
@@ -184,8 +185,10 @@ export function partnerStatus(input: {
     stage: view.stage,
     progress: view.progress,
     receivedAt: referral.receivedAt,
-    updatedAt: referral.updatedAt,
-    timeline: partnerTimeline(input.timeline),
+    // The last change the partner can see: the referral's own updatedAt also moves when another
+    // partner's referral is joined to this journey, which this partner must not be able to tell.
+    updatedAt: timeline.reduce((latest, entry) => (entry.at > latest ? entry.at : latest), referral.receivedAt),
+    timeline,
     ...(reason ? { notEligibleReason: reason } : {}),
     ...(signposting.length ? { signposting } : {}),
   };

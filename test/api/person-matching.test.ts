@@ -152,6 +152,7 @@ describe('what partners see', () => {
   it('neither partner can tell the other referred the same person', async () => {
     const a = newPerson({});
     const first = await refer(a, 0);
+    const seenBefore = (await (await rt.referralStatus(first, 0)).json()) as { updatedAt: string };
     const linked = await refer({ ...a, participant: { ...a.participant } }, 1);
     expect((await getReferral(linked))?.linkedTo).toBe(first);
 
@@ -161,8 +162,9 @@ describe('what partners see', () => {
     expect(theirs.timeline.map((e) => e.event)).toEqual(['received']);
     expect(JSON.stringify(theirs)).not.toContain(first);
 
-    const mine = (await (await rt.referralStatus(first, 0)).json()) as { timeline: { event: string }[] };
+    const mine = (await (await rt.referralStatus(first, 0)).json()) as { updatedAt: string; timeline: { event: string }[] };
     expect(mine.timeline.map((e) => e.event)).not.toContain('duplicate_referral_linked');
+    expect(mine.updatedAt).toBe(seenBefore.updatedAt); // nothing moved that this partner can see
     expect(JSON.stringify(mine)).not.toContain(linked);
     // The journey's own timeline keeps the link, for coaches.
     expect((await listTimeline(first)).some((e) => e.event === 'duplicate_referral_linked' && e.linkedReferralId === linked)).toBe(true);
