@@ -84,14 +84,13 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 
   if (!values.referral || !values.set?.length) throw new UsageError(`rectify needs --referral and at least one --set.\n${usage()}`);
-  let corrections;
+  let result;
   try {
-    corrections = parseCorrections(values.set);
+    result = await rectifyReferral(values.referral, parseCorrections(values.set));
   } catch (error) {
     if (error instanceof RectificationInvalid) throw new UsageError(error.message);
     throw error;
   }
-  const result = await rectifyReferral(values.referral, corrections);
   const referralId = values.referral;
   print(json, { referralId, ...result }, () =>
     [

@@ -143,7 +143,9 @@ export function partnerNotEligibleReason(facts: {
 export function partnerView(referral: PartnerReferralFacts, journey?: { readonly closedAt?: string; readonly status: ReferralStatus }): PartnerView {
   if (referral.linkedTo) {
     if (journey?.closedAt || !journey) return { status: 'closed', stage: 'closed', progress: 'closed' };
-    return { status: 'received', stage: 'intake', progress: 'in_progress' };
+    // Exactly as any referral not yet taken further reads (one awaiting review does too): a
+    // pairing of fields no other referral shows would itself tell the partner of the link.
+    return { status: 'received', stage: 'intake', progress: 'received' };
   }
   const progress: PartnerProgress = referral.closedAt ? 'closed' : stillReceived.has(referral.status) ? 'received' : 'in_progress';
   return { status: referral.status, stage: referral.stage, progress };

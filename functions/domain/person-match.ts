@@ -51,7 +51,8 @@ function comparable(p: PersonDetails): Comparable {
   };
 }
 
-const hasName = (p: Comparable) => p.given !== '' && p.family !== '';
+/** Someone known by one name (the other part empty after normalising) still has a name. */
+const hasName = (p: Comparable) => p.given + p.family !== '';
 
 function namesMatch(a: Comparable, b: Comparable): boolean {
   return hasName(a) && hasName(b) && a.given === b.given && a.family === b.family;
@@ -117,18 +118,53 @@ export type MatchDecision =
   | { readonly kind: 'review'; readonly reason: 'nhs_number_conflict' | 'possible_match'; readonly matches: readonly string[] }
   | { readonly kind: 'new' };
 
-export function decideMatch(incoming: PersonDetails, candidates: readonly Candidate[]): MatchDecision {
-  const compared = candidates.map((c) => ({ referralId: c.referralId, result: comparePeople(incoming, c.person) }));
-  const same = compared.find((c) => c.result === 'same');
-  if (same) return { kind: 'link', referralId: same.referralId };
-  const conflicts = compared.filter((c) => c.result === 'conflict').map((c) => c.referralId);
-  const possible = compared.filter((c) => c.result === 'possible').map((c) => c.referralId);
-  if (conflicts.length) return { kind: 'review', reason: 'nhs_number_conflict', matches: [...conflicts, ...possible] };
-  if (possible.length) return { kind: 'review', reason: 'possible_match', matches: possible };
+/**
+ * A journey's people: the person it was started for and everyone whose referral was linked to it
+ * (linked referrals carry their own details, an NHS number among them). The journey is the same
+ * person as a new referral only if one of them is and none of them has another NHS number; an
+ * NHS number conflict with any of them is a conflict with the journey.
+ */
+export function compareWithJourney(incoming: PersonDetails, people: readonly PersonDetails[]): Comparison {
+  const results = people.map((p) => comparePeople(incoming, p));
+  const incomingNhs = incoming.nhsNumber ? normaliseNhsNumber(incoming.nhsNumber) : undefined;
+  const otherNumber = incomingNhs !== undefined && people.some((p) => p.nhsNumber !== undefined && normaliseNhsNumber(p.nhsNumber) !== incomingNhs);
+  if (results.includes('conflict')) return 'conflict';
+  if (results.includes('same')) return otherNumber ? 'conflict' : 'same';
+  if (results.includes('possible')) return 'possible';
+  return 'different';
+}
+
+export interface JourneyCandidate {
+  readonly referralId: string;
+  /** The journey's own person first, then those of the referrals linked to it. */
+  readonly people: readonly PersonDetails[];
+}
+
+/**
+ * Links only when exactly one open journey is the same person and nothing else is in doubt: a
+ * second journey that is also the same person, or one in conflict, makes it a review listing them all.
+ */
+export function decideMatch(incoming: PersonDetails, candidates: readonly (Candidate | JourneyCandidate)[]): MatchDecision {
+  const compared = candidates.map((c) => ({
+    referralId: c.referralId,
+    result: 'people' in c ? compareWithJourney(incoming, c.people) : comparePeople(incoming, c.person),
+  }));
+  const ids = (result: Comparison) => compared.filter((c) => c.result === result).map((c) => c.referralId);
+  const [same, conflicts, possible] = [ids('same'), ids('conflict'), ids('possible')];
+  if (same.length === 1 && !conflicts.length) return { kind: 'link', referralId: same[0]! };
+  if (conflicts.length) return { kind: 'review', reason: 'nhs_number_conflict', matches: [...conflicts, ...same, ...possible] };
+  if (same.length || possible.length) return { kind: 'review', reason: 'possible_match', matches: [...same, ...possible] };
   return { kind: 'new' };
 }
 
-/** Whether a stored person is the one a search (subject access) names: the same person only. */
-export function isSamePerson(query: PersonDetails, stored: PersonDetails): boolean {
-  return comparePeople(query, stored) === 'same';
+/**
+ * Whether a stored person is the one a search (subject access) names by a whole name, date of
+ * birth and postcode: the name as one string matches given and family names in either order
+ * (family name first, or no space at all, as many names are written), under the same rules.
+ */
+export function isNamedPerson(search: { name: string; dateOfBirth: string; postcode: string }, stored: PersonDetails): boolean {
+  const whole = normaliseName(search.name);
+  const p = comparable(stored);
+  if (!whole || (whole !== p.given + p.family && whole !== p.family + p.given)) return false;
+  return search.dateOfBirth === p.dateOfBirth && normalisePostcode(search.postcode) === p.postcode;
 }

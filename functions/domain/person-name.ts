@@ -12,10 +12,13 @@ import confusables from 'unhomoglyph/data.json' with { type: 'json' };
  *    are letters of the name and stay);
  *  - letters that decompose to nothing but are commonly written another way (ß ss, ø o, æ ae,
  *    þ th, ð d, ı i, ł l, ...);
- *  - look-alike letters from another script (Cyrillic а for Latin a, Greek ο for o): the
- *    Unicode TR39 confusables prototypes (confusables.txt, through the unhomoglyph package),
- *    applied to characters outside ASCII only, so two different Latin names never become one
- *    (TR39 alone makes "m" and "rn" alike: "Kom" and "Korn" are two people).
+ *  - look-alike letters from another script in a name written in Latin letters (Cyrillic а for
+ *    Latin a, Greek ο for o: a keyboard or a copy-paste mixing scripts): the Unicode TR39
+ *    confusables prototypes (confusables.txt, through the unhomoglyph package), applied to the
+ *    letters outside ASCII of a name that has Latin letters. A name in another script keeps its
+ *    letters (TR39 makes Cyrillic б and в alike, or Greek θ and ο: Вера and Бера are two
+ *    people), and ASCII letters are never remapped (TR39 makes "m" and "rn" alike: "Kom" and
+ *    "Korn" are two people).
  * Dropped: spaces, hyphens, apostrophes and other punctuation. A name with nothing left is empty,
  * and an empty name matches nothing (see person-match.ts).
  */
@@ -48,6 +51,7 @@ const transliterations: Readonly<Record<string, string>> = {
 /** Scripts whose combining marks are accents, often omitted when typing a name. */
 const OPTIONAL_MARK_BASE = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Arabic}\p{Script=Hebrew}]/u;
 const MARK = /\p{M}/u;
+const LATIN = /\p{Script=Latin}/u;
 const KEPT = /[\p{L}\p{N}\p{M}]/u;
 const ASCII_LETTERS = /^[a-z]+$/;
 
@@ -97,7 +101,7 @@ function plainLatin(text: string): string | undefined {
 export function normaliseName(name: string): string {
   const folded = name.normalize('NFKC').toLowerCase().replace(/ς/g, 'σ');
   const plain = [...stripOptionalMarks(folded)].map((c) => transliterations[c] ?? c).join('');
-  const skeleton = [...plain].map(skeletonOf).join('');
+  const skeleton = LATIN.test(plain) ? [...plain].map(skeletonOf).join('') : plain;
   return [...stripOptionalMarks(skeleton)].filter((c) => KEPT.test(c)).join('').normalize('NFC');
 }
 

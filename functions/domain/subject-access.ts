@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
-import { isSamePerson } from './person-match.ts';
+import { dateOfBirthProblem } from './intake-rules.ts';
+import { isNamedPerson } from './person-match.ts';
 import { type Referral, ReferralSchema } from './referral.ts';
 
 /**
@@ -25,25 +26,14 @@ export type SubjectQuery = z.infer<typeof SubjectQuery>;
 /**
  * Whether a stored referral is about the person searched for, by the rules intake uses to
  * recognise the same person (person-match.ts): the NHS number (spaces and dashes ignored), or
- * name, date of birth and postcode. A name is given whole, so every split into given and family
- * names is tried.
+ * name, date of birth and postcode. A name is given whole, and matches in either order.
  */
 export function isAbout(referral: Referral, query: SubjectQuery): boolean {
   const stored = referral.participant;
   if ('nhsNumber' in query) {
     return stored.nhsNumber !== undefined && normaliseNhsNumber(stored.nhsNumber) === normaliseNhsNumber(query.nhsNumber);
   }
-  const words = query.name.trim().split(/\s+/);
-  for (let i = 1; i < words.length; i++) {
-    const searched = {
-      givenName: words.slice(0, i).join(' '),
-      familyName: words.slice(i).join(' '),
-      dateOfBirth: query.dateOfBirth,
-      postcode: query.postcode,
-    };
-    if (isSamePerson(searched, { ...stored, nhsNumber: undefined })) return true;
-  }
-  return false;
+  return isNamedPerson(query, stored);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +159,8 @@ export function parseCorrections(pairs: readonly string[]): Partial<Record<Recti
 export function rectify(
   stored: Referral,
   corrections: Partial<Record<RectifiableField, string | undefined>>,
+  /** Intake's date of birth check (intake-rules.ts): today in the area's time zone, and its oldest plausible age. */
+  dateOfBirthCheck?: { readonly today: string; readonly maxPlausibleAge: number },
 ): { referral: Referral; changed: RectifiableField[] } {
   const participant: Record<string, unknown> = { ...stored.participant };
   for (const [field, value] of Object.entries(corrections)) {
@@ -176,6 +168,8 @@ export function rectify(
     else participant[field] = value;
   }
   const referral = ReferralSchema.parse({ ...stored, participant });
+  const problem = dateOfBirthCheck && dateOfBirthProblem(referral.participant.dateOfBirth, dateOfBirthCheck.today, dateOfBirthCheck.maxPlausibleAge);
+  if (problem) throw new RectificationInvalid(`dateOfBirth ${problem}`);
   const changed = rectifiableFields.filter((f) => f in corrections && referral.participant[f] !== stored.participant[f]);
   return { referral, changed };
 }

@@ -21,13 +21,14 @@ import {
   ConditionFailed,
   createReferral,
   getReferral,
+  listTimeline,
   referralUpdate,
   setStatus,
   type StoredReferral,
   timelinePut,
   type TransactItem,
 } from './referral-store.ts';
-import { indexWrites, lookUpPerson, type PersonLookup } from './person-index.ts';
+import { indexWrites, linkedIndexWrites, lookUpPerson, type PersonLookup } from './person-index.ts';
 import { idempotencyTable } from './tables.ts';
 import { currentArea, dateInTimeZone } from './workflow.ts';
 
@@ -161,10 +162,18 @@ async function matchPerson(referral: Referral): Promise<{ decision: MatchDecisio
     // Only journeys count: a closed one, or a referral linked to another journey, is no match.
     if (candidate && !candidate.closedAt && !candidate.linkedTo) open.set(candidate.referralId, candidate);
   }
-  const candidates = [...open.values()]
-    .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
-    .map((c) => ({ referralId: c.referralId, person: c.referral.participant }));
+  // Each journey with everyone linked to it: their details (an NHS number among them) count too.
+  const candidates = await Promise.all(
+    [...open.values()]
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
+      .map(async (journey) => ({ referralId: journey.referralId, people: [journey.referral.participant, ...(await linkedPeople(journey.referralId))] })),
+  );
   return { decision: decideMatch(referral.participant, candidates), lookup, open };
+}
+
+async function linkedPeople(journeyId: string): Promise<Referral['participant'][]> {
+  const ids = (await listTimeline(journeyId)).flatMap((e) => (e.event === 'duplicate_referral_linked' && e.linkedReferralId ? [e.linkedReferralId] : []));
+  return (await Promise.all(ids.map(getReferral))).flatMap((r) => (r ? [r.referral.participant] : []));
 }
 
 /** Draws the area's next short reference; the store guards its uniqueness. */
@@ -185,7 +194,13 @@ async function acceptOnce(input: AcceptOnce): Promise<Accepted> {
     const referralId = randomUUID();
     const receivedAt = new Date();
     if (same) {
-      const linked = await linkToOpenJourney(referralId, input, same, receivedAt);
+      let linked: StoredReferral;
+      try {
+        linked = await linkToOpenJourney(referralId, input, same, receivedAt, lookup);
+      } catch (error) {
+        if (error instanceof ConditionFailed) continue; // the journey closed meanwhile: look again
+        throw error;
+      }
       return { referralId, ...(linked.reference ? { reference: linked.reference } : {}), status: 'linked' };
     }
     // A journey of its own; a possible match or an NHS number conflict is reviewed, never merged.
@@ -219,7 +234,7 @@ function isSameReferral(open: StoredReferral, input: AcceptOnce): boolean {
   return input.sameReferrerMatch === 'resend' || canonicalHash(open.referral) === canonicalHash(input.referral);
 }
 
-async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date): Promise<StoredReferral> {
+async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: StoredReferral, receivedAt: Date, lookup: PersonLookup): Promise<StoredReferral> {
   const at = receivedAt.toISOString();
   const coach = open.coachId ? await getCoach(open.coachId) : undefined;
   const to = coach?.email ?? currentArea().teamLeads[0]!.email;
@@ -241,7 +256,9 @@ async function linkToOpenJourney(referralId: string, input: AcceptOnce, open: St
     receivedAt,
     partnerId: input.partnerId,
     linkedTo: open.referralId,
-    alsoWrite: [...notify, ...confirmation(referralId, input, receivedAt)],
+    // Its details find the journey too (a later referral with its NHS number, say).
+    personIndex: lookup.partitions.map((p) => p.pk),
+    alsoWrite: [...notify, ...linkedIndexWrites(referralId, open.referralId, lookup), ...confirmation(referralId, input, receivedAt)],
   });
   logSafe('info', 'referral linked to an open journey', { referralId, code: input.referral.source });
   return linked;

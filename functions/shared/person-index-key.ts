@@ -16,25 +16,45 @@ const CACHE_MS = 5 * 60_000;
 const VERSION = /^k[0-9]{1,6}$/;
 
 export const KeyRingSchema = z
-  .object({ current: z.string().regex(VERSION) })
+  .object({ current: z.string().regex(VERSION), next: z.string().regex(VERSION).optional(), nextAddedAt: z.iso.datetime().optional(), activatedAt: z.iso.datetime().optional() })
   .catchall(z.string())
-  .refine((ring) => typeof ring[ring.current] === 'string' && ring[ring.current]!.length >= 32, 'the current key must be present');
+  .refine((ring) => Object.entries(ring).every(([v, key]) => !VERSION.test(v) || key.length >= 32), 'every key must be at least 32 characters')
+  .refine((ring) => typeof ring[ring.current] === 'string', 'the current key must be present')
+  .refine((ring) => !ring.next || typeof ring[ring.next] === 'string', 'the next key must be present');
 
+/**
+ * A key is added as `next` first (read by every lookup, used by no write), and becomes
+ * `current` only once every function has read it: so no two functions ever write one person
+ * under keys the other cannot read (ops/person-index.ts: rotate, activate).
+ */
 export interface KeyRing {
   readonly current: string;
   /** Every version's key, current first. */
   readonly keys: ReadonlyMap<string, string>;
+  readonly next?: string;
+  readonly nextAddedAt?: string;
+  readonly activatedAt?: string;
 }
 
 export function parseKeyRing(secretString: string): KeyRing {
-  const ring = KeyRingSchema.parse(JSON.parse(secretString));
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    // JSON.parse's message quotes the text: never the key material.
+    throw new Error('The person index key secret is not JSON');
+  }
+  const parsed = KeyRingSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`The person index key secret is not a key ring: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  const ring = parsed.data;
   const keys = new Map<string, string>([[ring.current, ring[ring.current]!]]);
   for (const [version, key] of Object.entries(ring)) if (VERSION.test(version) && version !== ring.current) keys.set(version, key);
-  return { current: ring.current, keys };
+  return { current: ring.current, keys, ...(ring.next ? { next: ring.next } : {}), ...(ring.nextAddedAt ? { nextAddedAt: ring.nextAddedAt } : {}), ...(ring.activatedAt ? { activatedAt: ring.activatedAt } : {}) };
 }
 
 export function serialiseKeyRing(ring: KeyRing): string {
-  return JSON.stringify({ current: ring.current, ...Object.fromEntries(ring.keys) });
+  const { keys, ...rest } = ring;
+  return JSON.stringify({ ...rest, ...Object.fromEntries(keys) });
 }
 
 let client: SecretsManagerClient | undefined;

@@ -106,6 +106,17 @@ export function indexWrites(referralId: string, lookup: PersonLookup): TransactI
 }
 
 /**
+ * Entries for a referral linked to a journey: its own details lead to the journey (the entry is
+ * the linked referral's, so it goes when that referral's records are released; it names the
+ * journey as the candidate).
+ */
+export function linkedIndexWrites(linkedReferralId: string, journeyId: string, lookup: PersonLookup): TransactItem[] {
+  return lookup.partitions.map(({ pk }) => ({
+    Put: { TableName: table(), Item: { ...personEntryKey(pk, linkedReferralId), type: 'person_index', referralId: journeyId, keyVersion: lookup.keyVersion, nhs: lookup.nhs } },
+  }));
+}
+
+/**
  * The head's counter moved on, on the condition that it is as read. Only partitions that name one
  * person have one written: the same person's two referrals share them, while neighbours sharing a
  * date of birth and postcode (a large family, a care home) never wait on each other.

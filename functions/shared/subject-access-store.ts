@@ -33,8 +33,8 @@ import {
   type TransactItem,
   TransientError,
 } from './referral-store.ts';
-import { indexWrites, lookUpPerson, unindexWrites } from './person-index.ts';
-import { currentArea } from './workflow.ts';
+import { indexWrites, linkedIndexWrites, lookUpPerson, unindexWrites } from './person-index.ts';
+import { currentArea, dateInTimeZone } from './workflow.ts';
 
 interface ReferralHead {
   readonly referralId: string;
@@ -106,10 +106,15 @@ export class RectificationConflict extends Error {
 
 /** Index changes for a referral whose details change: its entries move to the new details' keys. */
 async function indexChanges(stored: StoredReferral, corrected: Referral): Promise<{ items: TransactItem[]; personIndex?: string[] }> {
-  // A linked referral holds no index entries (its journey does); a closed journey no longer counts.
-  if (stored.linkedTo || stored.closedAt) return { items: [] };
+  // A closed journey no longer counts; a linked referral's entries name its journey and move too.
+  if (stored.closedAt || stored.expiresAt) return { items: [] };
   const referralId = stored.referralId;
   const lookup = await lookUpPerson(corrected.participant);
+  if (stored.linkedTo) {
+    const after = lookup.partitions.map((p) => p.pk);
+    const gone = (stored.personIndex ?? []).filter((pk) => !after.includes(pk));
+    return { items: [...unindexWrites(referralId, gone), ...linkedIndexWrites(referralId, stored.linkedTo, lookup)], personIndex: after };
+  }
   const others: Candidate[] = [];
   for (const id of lookup.candidates.filter((c) => c !== referralId)) {
     const other = await getReferral(id);
@@ -140,7 +145,8 @@ export async function rectifyReferral(
   for (let round = 0; round < 3; round++) {
     const stored = await getReferral(referralId);
     if (!stored) throw new ReferralNotFound();
-    const { referral, changed } = rectify(stored.referral, corrections);
+    const area = currentArea();
+    const { referral, changed } = rectify(stored.referral, corrections, { today: dateInTimeZone(new Date(), area.timeZone), maxPlausibleAge: area.intake.maxPlausibleAge });
     if (!changed.length) return { changed, recipients: [] };
 
     const at = new Date().toISOString();

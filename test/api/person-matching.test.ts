@@ -25,13 +25,13 @@ afterAll(async () => {
 
 type Person = Partial<ReferralInput['participant']>;
 
-/** Someone no other test refers: their own date of birth and postcode, so nobody else is near. */
+/** Someone no other test refers: their own date of birth (aged 31 to 61) and postcode (Sheffield S1 to S14): eligible. */
 function newPerson(participant: Person): ReferralInput {
   serial++;
   const day = String(1 + (serial % 28)).padStart(2, '0');
   const month = String(1 + (Math.floor(serial / 28) % 12)).padStart(2, '0');
   return referralForNewPerson({
-    participant: { dateOfBirth: `19${50 + (serial % 40)}-${month}-${day}`, postcode: `S${1 + (serial % 20)} ${serial % 10}AB`, ...participant },
+    participant: { dateOfBirth: `19${65 + (serial % 31)}-${month}-${day}`, postcode: `S${1 + (serial % 14)} ${serial % 10}AB`, ...participant },
   });
 }
 
@@ -137,6 +137,25 @@ describe('a doubtful match is kept whole and reviewed by a team lead', () => {
     expect((await getReferral(first))?.status).not.toBe('needs_review');
   });
 
+  it('a journey started without an NHS number, joined by a referral with one: a third with another number is reviewed, not linked', async () => {
+    const b = newPerson({ givenName: 'Joanna', familyName: 'Pike' });
+    delete b.participant.nhsNumber;
+    const journey = await refer(b, 0);
+    const c = structuredClone(b);
+    c.participant.nhsNumber = nhsNumberFor(++serial);
+    const linked = await refer(c, 1);
+    expect((await getReferral(linked))?.linkedTo).toBe(journey);
+    // Same details, another NHS number: not the person whose number the journey already holds.
+    const a = structuredClone(b);
+    a.participant.nhsNumber = nhsNumberFor(++serial);
+    const third = await refer(a, 1);
+    expect(await getReferral(third)).toMatchObject({ status: 'needs_review', identityReview: { reason: 'nhs_number_conflict', matches: [journey] } });
+    // The linked referral's NHS number finds the journey, even at a new postcode.
+    const moved = structuredClone(c);
+    moved.participant.postcode = 'S10 2TN';
+    expect((await getReferral(await refer(moved, 1)))?.linkedTo).toBe(journey);
+  });
+
   it('a close name at the same date of birth and postcode: reviewed, not merged', async () => {
     const a = newPerson({ givenName: 'Siobhan', familyName: 'Gallagher' });
     delete a.participant.nhsNumber;
@@ -158,7 +177,7 @@ describe('what partners see', () => {
 
     const theirs = (await (await rt.referralStatus(linked, 1)).json()) as { status: string; progress: string; timeline: { event: string }[] };
     expect(theirs.status).not.toBe('linked');
-    expect(theirs).toMatchObject({ status: 'received', progress: 'in_progress' });
+    expect(theirs).toMatchObject({ status: 'received', stage: 'intake', progress: 'received' }); // as any referral not yet taken further
     expect(theirs.timeline.map((e) => e.event)).toEqual(['received']);
     expect(JSON.stringify(theirs)).not.toContain(first);
 
@@ -215,37 +234,58 @@ describe('rotating the index key, with intake running', () => {
     }
   };
 
-  it('rotate, rebuild and retire: people are recognised at every step, and the old key goes', async () => {
+  it('rotate, activate, rebuild and retire: people are recognised at every step, and the old key goes', async () => {
     const before = newPerson({});
     const beforeId = await refer(before, 0);
     const k1 = (await keyRing()).current;
+    const under = async (id: string, version: string) => (await getReferral(id))?.personIndex?.every((pk) => pk.startsWith(`PERSON#${version}#`));
+    // The functions here share the process: they take a changed ring at once, not in 5 minutes.
+    const runNow = async (...args: string[]) => {
+      const result = await run(...args);
+      forgetKeyRing();
+      return result;
+    };
 
-    expect((await run('rotate')).code).toBe(0);
-    forgetKeyRing(); // the functions here share the process: take the new ring now, not in 5 minutes
-    const k2 = (await keyRing()).current;
+    // 1. A new key is added as next: read by every lookup, written by none yet.
+    expect((await runNow('rotate')).code).toBe(0);
+    const ring = await keyRing();
+    const k2 = ring.next!;
+    expect(ring.current).toBe(k1);
     expect(k2).not.toBe(k1);
-    // Between rotate and rebuild: the old entry is still found under the old key.
-    expect((await getReferral(await refer({ ...before }, 1)))?.linkedTo).toBe(beforeId);
+    expect((await runNow('activate')).code).toBe(2); // too soon: some function may not read k2 yet
+    const early = newPerson({});
+    const earlyId = await refer(early, 0);
+    expect(await under(earlyId, k1)).toBe(true);
+
+    // 2. Ten minutes on, it becomes current: new entries use it, the old ones are still found.
+    await rt.advance(11 * 60_000);
+    expect((await runNow('activate')).code).toBe(0);
+    expect((await keyRing()).current).toBe(k2);
+    const again = await getReferral(await refer({ ...before }, 1));
+    expect(again?.linkedTo).toBe(beforeId);
     const during = newPerson({});
     const duringId = await refer(during, 0);
-    expect((await getReferral(duringId))?.personIndex?.every((pk) => pk.startsWith(`PERSON#${k2}#`))).toBe(true);
-    expect((await getReferral(beforeId))?.personIndex?.every((pk) => pk.startsWith(`PERSON#${k1}#`))).toBe(true);
+    expect(await under(duringId, k2)).toBe(true);
+    expect(await under(beforeId, k1)).toBe(true);
 
-    expect((await run('retire', '--version', k1)).code).toBe(2); // still in use: refused
-    const rebuilt = await run('rebuild');
+    // 3. Rebuild waits until no function can still write under k1; retire waits for the rebuild.
+    expect((await runNow('rebuild')).code).toBe(2);
+    expect((await runNow('retire', '--version', k1)).code).toBe(2);
+    await rt.advance(11 * 60_000);
+    const rebuilt = await runNow('rebuild');
     expect(rebuilt.code).toBe(0);
     expect(rebuilt.out).toMatch(/[1-9]\d* open journey\(s\) indexed under k\d+/);
-    expect((await getReferral(beforeId))?.personIndex?.every((pk) => pk.startsWith(`PERSON#${k2}#`))).toBe(true);
+    for (const id of [beforeId, earlyId]) expect(await under(id, k2)).toBe(true);
 
     const status = await run('status');
     expect(status.out).toContain(`current key ${k2}`);
     expect(status.out).toMatch(new RegExp(`${k1}\\s+0\\s+still read`));
 
-    expect((await run('retire', '--version', k1)).code).toBe(0);
-    forgetKeyRing();
+    expect((await runNow('retire', '--version', k1)).code).toBe(0);
     expect([...(await keyRing()).keys.keys()]).toEqual([k2]);
-    // After the old key is gone, both people are still recognised.
+    // After the old key is gone, everyone is still recognised.
     expect((await getReferral(await refer({ ...before, participant: { ...before.participant } }, 1)))?.linkedTo).toBe(beforeId);
+    expect((await getReferral(await refer({ ...early }, 1)))?.linkedTo).toBe(earlyId);
     expect((await getReferral(await refer({ ...during }, 1)))?.linkedTo).toBe(duringId);
     // Nothing the command printed is a key or a hash.
     expect(status.out).not.toMatch(/[A-Za-z0-9_-]{40,}/);

@@ -85,7 +85,7 @@ describe('what a partner sees of its referral', () => {
   it('shows a linked referral as the partner\'s own, received then closed, never linked', () => {
     const referral = { referralId: 'r2', status: 'linked' as const, stage: 'closed', linkedTo: 'r1', receivedAt: at, updatedAt: at };
     const open = partnerStatus({ referral, journey: { status: 'in_support' }, timeline: [{ at, event: 'linked', status: 'linked' }], signposts: [] });
-    expect(open).toMatchObject({ status: 'received', progress: 'in_progress', timeline: [{ event: 'received' }] });
+    expect(open).toMatchObject({ status: 'received', progress: 'received', timeline: [{ event: 'received' }] });
     expect(JSON.stringify(open)).not.toContain('linked');
     expect(open).not.toHaveProperty('notEligibleReason');
   });

@@ -64,8 +64,36 @@ describe('comparePeople: the rules', () => {
 describe('decideMatch', () => {
   const open = (referralId: string, p: PersonDetails) => ({ referralId, person: p });
 
-  it('links only to the same person, the earliest journey first', () => {
-    expect(decideMatch(person({}), [open('r1', person({ givenName: 'Oliver' })), open('r2', person({})), open('r3', person({}))])).toEqual({ kind: 'link', referralId: 'r2' });
+  it('links only when exactly one open journey is the same person and nothing else is in doubt', () => {
+    expect(decideMatch(person({}), [open('r1', person({ givenName: 'Oliver' })), open('r2', person({}))])).toEqual({ kind: 'link', referralId: 'r2' });
+    // Two journeys both the same person (two people with other NHS numbers, say): a person decides.
+    expect(decideMatch(person({}), [open('r2', person({ nhsNumber: nhsA })), open('r3', person({ nhsNumber: nhsB }))])).toEqual({
+      kind: 'review',
+      reason: 'possible_match',
+      matches: ['r2', 'r3'],
+    });
+    // One the same, another in conflict on the NHS number: reviewed, listing both.
+    expect(decideMatch(person({ nhsNumber: nhsA }), [open('r1', person({})), open('r2', person({ nhsNumber: nhsA, dateOfBirth: '1970-01-01' }))])).toEqual({
+      kind: 'review',
+      reason: 'nhs_number_conflict',
+      matches: ['r2', 'r1'],
+    });
+  });
+
+  it('a journey is compared with everyone linked to it: another NHS number among them is a conflict', () => {
+    const journey = (referralId: string, ...people: PersonDetails[]) => ({ referralId, people });
+    // Started without an NHS number; a referral with number B was linked to it. A referral with number A is not that person.
+    expect(decideMatch(person({ nhsNumber: nhsA }), [journey('j1', person({}), person({ nhsNumber: nhsB }))])).toEqual({
+      kind: 'review',
+      reason: 'nhs_number_conflict',
+      matches: ['j1'],
+    });
+    // The linked referral's NHS number finds the journey even when the journey's own details moved on.
+    expect(decideMatch(person({ nhsNumber: nhsB, postcode: 'S10 2TN' }), [journey('j1', person({}), person({ nhsNumber: nhsB }))])).toEqual({ kind: 'link', referralId: 'j1' });
+  });
+
+  it('someone known by one name still matches themselves', () => {
+    expect(comparePeople(person({ givenName: 'Madonna', familyName: '-' }), person({ givenName: 'MADONNA', familyName: '.' }))).toBe('same');
   });
   it('an NHS number conflict is reviewed, listing every open journey it may be', () => {
     const decision = decideMatch(person({ nhsNumber: nhsA }), [open('r1', person({ nhsNumber: nhsA, dateOfBirth: '1970-01-01' })), open('r2', person({ familyName: 'Hartly' }))]);
@@ -130,9 +158,10 @@ const variantOf = (original: string) =>
         case 'decomposed':
           return chars.map((c, i) => (picks[i]! % 3 === 0 ? `${c}\u0301` : c)).join('').normalize('NFC').normalize('NFD');
         case 'confusable':
+          // A name written in Latin letters with some look-alikes of another script (the first stays Latin).
           return chars.map((c, i) => {
             const options = lookAlikes.get(c);
-            return options && picks[i]! % 2 === 0 ? options[picks[i]! % options.length]! : c;
+            return i > 0 && options && picks[i]! % 2 === 0 ? options[picks[i]! % options.length]! : c;
           }).join('');
         default:
           return chars.map((c, i) => (picks[i]! % 4 === 0 ? `${c}-` : c)).join('');
@@ -188,12 +217,32 @@ describe('properties', () => {
     );
   });
 
+  it('names in one script that differ in a letter stay different (look-alikes within a script are other letters)', () => {
+    const alphabet = (from: number, to: number, except: string) =>
+      Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i)).filter((c) => !except.includes(c));
+    const scripts = [alphabet(0x430, 0x44f, 'й'), alphabet(0x3b1, 0x3c9, 'ς'), alphabet(0x5d0, 0x5ea, ''), alphabet(0x561, 0x586, '')];
+    fc.assert(
+      fc.property(fc.constantFrom(...scripts), fc.array(fc.nat(), { minLength: 2, maxLength: 10 }), fc.nat(), fc.nat(), (letters, picks, at, other) => {
+        const original = picks.map((p) => letters[p % letters.length]!);
+        const i = at % original.length;
+        const replacement = letters[other % letters.length]!;
+        fc.pre(replacement !== original[i]);
+        const changed = original.map((c, j) => (j === i ? replacement : c));
+        expect(normaliseName(changed.join(''))).not.toBe(normaliseName(original.join('')));
+      }),
+      { seed: 15, numRuns: 1000 },
+    );
+  });
+
   it('a name that normalises to nothing never matches anything', () => {
     fc.assert(
-      fc.property(punctuationOnly, fc.oneof(punctuationOnly, name), (empty, other) => {
+      fc.property(punctuationOnly, punctuationOnly, fc.oneof(punctuationOnly, name), (empty, alsoEmpty, other) => {
         expect(normaliseName(empty)).toBe('');
-        expect(comparePeople(person({ givenName: empty }), person({ givenName: other }))).toBe('different');
-        expect(comparePeople(person({ familyName: empty }), person({ familyName: empty }))).toBe('different');
+        const nameless = person({ givenName: empty, familyName: alsoEmpty });
+        expect(comparePeople(nameless, person({ givenName: other }))).toBe('different');
+        expect(comparePeople(nameless, person({ givenName: alsoEmpty, familyName: empty }))).toBe('different');
+        // One part empty: a person known by one name, never the same as someone with a different one.
+        if (normaliseName(other) !== '') expect(comparePeople(person({ givenName: empty }), person({ givenName: other }))).not.toBe('same');
       }),
       { seed: 15, numRuns: 300 },
     );
