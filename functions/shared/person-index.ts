@@ -75,19 +75,20 @@ export async function lookUpPerson(person: PersonDetails): Promise<PersonLookup>
   const ring = await keyRing();
   const candidates = new Set<string>();
   const partitions: { pk: string; guarded: boolean; version: number | undefined }[] = [];
-  for (const [keyVersion, key] of ring.keys) {
+  // Every partition under every key version at once: intake waits on one round of reads.
+  const reads = [...ring.keys].flatMap(([keyVersion, key]) => {
     const nhs = nhsHashOf(person, key);
-    for (const { pk, guarded } of indexPartitions(person, keyVersion, key)) {
-      const items = await partitionItems(pk);
-      for (const item of items) {
-        if (typeof item.referralId !== 'string') continue;
-        if (nhs && typeof item.nhs === 'string' && item.nhs !== nhs) continue; // another NHS number: someone else
-        candidates.add(item.referralId);
-      }
-      if (keyVersion === ring.current) {
-        const head = items.find((item) => item.sk === HEAD);
-        partitions.push({ pk, guarded, version: typeof head?.version === 'number' ? head.version : undefined });
-      }
+    return indexPartitions(person, keyVersion, key).map(async ({ pk, guarded }) => ({ keyVersion, nhs, pk, guarded, items: await partitionItems(pk) }));
+  });
+  for (const { keyVersion, nhs, pk, guarded, items } of await Promise.all(reads)) {
+    for (const item of items) {
+      if (typeof item.referralId !== 'string') continue;
+      if (nhs && typeof item.nhs === 'string' && item.nhs !== nhs) continue; // another NHS number: someone else
+      candidates.add(item.referralId);
+    }
+    if (keyVersion === ring.current) {
+      const head = items.find((item) => item.sk === HEAD);
+      partitions.push({ pk, guarded, version: typeof head?.version === 'number' ? head.version : undefined });
     }
   }
   const nhs = nhsHashOf(person, ring.keys.get(ring.current)!);
